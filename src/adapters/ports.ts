@@ -1,0 +1,116 @@
+/**
+ * The ports of DESIGN §2: what the wallet machine needs from the outside world, as interfaces. The
+ * machine depends on these and never on an implementation, so the same lifecycle runs against the
+ * in-memory doubles in tests, the real custodian over WebSocket, a browser's IndexedDB or a Node file.
+ */
+import type {
+  BackupMethodName,
+  BackupPairView,
+  Curve,
+  SigningPairView,
+  WalletView,
+} from '../types.js';
+
+/**
+ * Durable secret storage on the device. Entries are keyed `walletId/curve/pairId` and never overwritten
+ * in place: a new share is written beside the old one, and the old one is deleted only once the new
+ * pair is confirmed (DESIGN §3 rule 1).
+ */
+export interface Keychain {
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Writes a new entry; writing different bytes to an existing key must fail. */
+  set(key: string, value: Uint8Array): Promise<void>;
+  delete(key: string): Promise<void>;
+  keys(prefix: string): Promise<string[]>;
+}
+
+/** Options a backup method needs; `password` is a secret and never enters the machine. */
+export interface BackupMethodOptions {
+  readonly password?: string;
+  readonly [option: string]: unknown;
+}
+
+/**
+ * Who keeps the data key that decrypts the client backup share. PASSWORD and PASSKEY wrap it and return
+ * the wrapped key, which then travels with the ciphertext; GDRIVE, LOCAL_FILE and CUSTOM store it
+ * themselves and return `null`.
+ */
+export interface BackupMethod {
+  readonly name: BackupMethodName;
+  storeKey(backupPairId: string, dataKey: Uint8Array, options: BackupMethodOptions): Promise<Uint8Array | null>;
+  loadKey(backupPairId: string, wrappedKey: Uint8Array | null, options: BackupMethodOptions): Promise<Uint8Array>;
+  deleteKey(backupPairId: string): Promise<void>;
+}
+
+/**
+ * One party of a two-party protocol, as src/mpc shapes them: a pure state object. `start` returns the
+ * party's first messages (possibly none); `receive` takes one message from the other party and returns
+ * the next messages and, at the end, the result.
+ */
+export interface Party<Result> {
+  start(): Uint8Array[];
+  receive(message: Uint8Array): { readonly messages: Uint8Array[]; readonly result?: Result };
+}
+
+/** A sign request as the custodian's schema has it; `raw` digests are marked as such. */
+export interface SignRequest {
+  readonly kind: 'raw' | 'eip191' | 'eip712' | 'evmTransaction' | 'solanaMessage' | 'solanaTransaction';
+  /** Hex. */
+  readonly digest: string;
+  readonly payload?: unknown;
+}
+
+export type ProtocolRequest =
+  | { readonly op: 'generate'; readonly curve: Curve; readonly idempotencyKey: string }
+  | { readonly op: 'backup'; readonly curve: Curve; readonly method: BackupMethodName; readonly idempotencyKey: string }
+  | { readonly op: 'recover'; readonly curve: Curve; readonly backupPairId: string; readonly idempotencyKey: string }
+  | {
+      readonly op: 'sign';
+      readonly curve: Curve;
+      readonly pairId: string;
+      readonly request: SignRequest;
+      readonly idempotencyKey: string;
+    };
+
+/** What the custodian committed at the end of a protocol session: public data only. */
+export type ProtocolOutcome =
+  | { readonly op: 'generate' | 'recover'; readonly pair: SigningPairView }
+  | { readonly op: 'backup'; readonly backupPair: BackupPairView }
+  | { readonly op: 'sign' };
+
+/**
+ * The custodian as the client sees it: bound to one wallet by its client API key. Every state-changing
+ * call carries an idempotency key, so a retry after a crash or a dropped connection never applies twice.
+ */
+export interface Custodian {
+  getWallet(): Promise<WalletView>;
+  /** Runs one MPC session with the client's `party`; resolves with the custodian's outcome and the party's result. */
+  runProtocol<Result>(request: ProtocolRequest, party: Party<Result>): Promise<{ outcome: ProtocolOutcome; result: Result }>;
+  confirmSigningPair(pairId: string, idempotencyKey: string): Promise<SigningPairView>;
+  confirmBackupKey(backupPairId: string, idempotencyKey: string): Promise<BackupPairView>;
+  storeBackupCiphertext(backupPairId: string, ciphertext: Uint8Array, idempotencyKey: string): Promise<BackupPairView>;
+  fetchBackupCiphertext(backupPairId: string): Promise<Uint8Array>;
+  confirmBackup(backupPairId: string, idempotencyKey: string): Promise<BackupPairView>;
+}
+
+export interface ShareResult {
+  /** The client's share, serialised (versioned bytes). */
+  readonly share: Uint8Array;
+  /** The key's public point, hex. */
+  readonly publicKey: string;
+}
+
+/**
+ * The client's side of the protocols: makes the client party of each session. src/mpc provides the real
+ * one (ECDSA-2PC and FROST); tests use a simulated one from the testing entry.
+ */
+export interface ClientMpc {
+  generate(curve: Curve): Party<ShareResult>;
+  backup(curve: Curve, signingShare: Uint8Array): Party<ShareResult>;
+  recover(curve: Curve, backupShare: Uint8Array): Party<ShareResult>;
+  sign(curve: Curve, signingShare: Uint8Array, digest: Uint8Array): Party<{ readonly signature: Uint8Array }>;
+  /** Parses a serialised share and returns its public key, failing on anything malformed. */
+  publicKeyOf(curve: Curve, share: Uint8Array): string;
+  /** Checks a signature under a public key (the wallet checks every signature before returning it). */
+  verify(curve: Curve, publicKey: string, digest: Uint8Array, signature: Uint8Array): boolean;
+}

@@ -1,0 +1,93 @@
+/**
+ * An in-memory Store: the reference for the SQL stores and what tests and the walk-through run on.
+ * Transactions run one at a time (a promise chain) on a copy of the tables that replaces the live one
+ * only when the transaction returns, so a throw anywhere leaves nothing half-written — the property the
+ * rules rely on and the fault-injection tests exercise through `failNextCommit`.
+ */
+import type {
+  BackupPairRecord,
+  IdempotencyRecord,
+  LeaseRecord,
+  SigningPairRecord,
+  StepUpRecord,
+  Store,
+  StoreTx,
+  WalletRecord,
+} from './store.js';
+import { TandemError } from '../errors.js';
+import type { BackupMethodName } from '../types.js';
+
+interface Tables {
+  wallets: Map<string, WalletRecord>;
+  signingPairs: Map<string, SigningPairRecord>;
+  backupPairs: Map<string, BackupPairRecord>;
+  leases: Map<string, LeaseRecord>;
+  idempotency: Map<string, IdempotencyRecord>;
+  stepUps: Map<string, StepUpRecord>;
+}
+
+const copyTables = (t: Tables): Tables => ({
+  wallets: new Map(t.wallets),
+  signingPairs: new Map(t.signingPairs),
+  backupPairs: new Map(t.backupPairs),
+  leases: new Map(t.leases),
+  idempotency: new Map(t.idempotency),
+  stepUps: new Map(t.stepUps),
+});
+
+export class MemoryStore implements Store {
+  private tables: Tables = {
+    wallets: new Map(),
+    signingPairs: new Map(),
+    backupPairs: new Map(),
+    leases: new Map(),
+    idempotency: new Map(),
+    stepUps: new Map(),
+  };
+  private queue: Promise<unknown> = Promise.resolve();
+  private failures = 0;
+
+  /** Test hook: the next `n` transactions fail at commit, as a database error would. */
+  failNextCommit(n = 1): void {
+    this.failures += n;
+  }
+
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      const draft = copyTables(this.tables);
+      const result = await fn(txOver(draft));
+      if (this.failures > 0) {
+        this.failures--;
+        throw new TandemError('INTERNAL', { message: 'The database transaction failed.', details: { injected: true } });
+      }
+      this.tables = draft;
+      return result;
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function txOver(t: Tables): StoreTx {
+  const byWallet = <R extends { walletId: string }>(m: Map<string, R>, walletId: string) =>
+    [...m.values()].filter((r) => r.walletId === walletId);
+  return {
+    getWallet: async (id) => t.wallets.get(id),
+    putWallet: async (w) => void t.wallets.set(w.walletId, w),
+    getSigningPair: async (id) => t.signingPairs.get(id),
+    listSigningPairs: async (walletId) => byWallet(t.signingPairs, walletId),
+    putSigningPair: async (p) => void t.signingPairs.set(p.pairId, p),
+    getBackupPair: async (id) => t.backupPairs.get(id),
+    listBackupPairs: async (walletId) => byWallet(t.backupPairs, walletId),
+    putBackupPair: async (p) => void t.backupPairs.set(p.backupPairId, p),
+    getLease: async (walletId) => t.leases.get(walletId),
+    putLease: async (l) => void t.leases.set(l.walletId, l),
+    deleteLease: async (walletId) => void t.leases.delete(walletId),
+    getIdempotency: async (walletId, key) => t.idempotency.get(`${walletId}\u0000${key}`),
+    putIdempotency: async (r) => void t.idempotency.set(`${r.walletId}\u0000${r.key}`, r),
+    getStepUp: async (walletId, method: BackupMethodName) => t.stepUps.get(`${walletId}\u0000${method}`),
+    putStepUp: async (r) => void t.stepUps.set(`${r.walletId}\u0000${r.method}`, r),
+    deleteStepUp: async (walletId, method) => void t.stepUps.delete(`${walletId}\u0000${method}`),
+  };
+}

@@ -1,0 +1,707 @@
+/**
+ * The custodian's rules (DESIGN §3, §4) as pure code over a Store: which share pair may be created,
+ * confirmed, suspended, superseded, locked; who may hold the wallet's lease; what a retry returns.
+ * Nothing here does I/O of its own, so the same rules run behind the in-memory adapter, the HTTP server,
+ * SQLite and PostgreSQL, and the property tests exercise exactly what production runs.
+ *
+ * Crash safety lives here as much as on the client: a new pair is written beside the old one and the old
+ * one is only suspended (Recover) until the new one is confirmed; every state change runs in one store
+ * transaction, checks the lease's fencing token when it belongs to a protocol session, and is either
+ * idempotent by its nature (a confirm of a confirmed pair) or by its idempotency key.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { TandemError } from '../errors.js';
+import type {
+  BackupMethodName,
+  BackupPairView,
+  Curve,
+  SigningPairView,
+  WalletView,
+} from '../types.js';
+import { DEFAULT_HOOKS, type CustodianHooks, type SignRequestView } from './hooks.js';
+import type {
+  BackupPairRecord,
+  LeaseOperation,
+  LeaseRecord,
+  SigningPairRecord,
+  Store,
+  StoreTx,
+  WalletRecord,
+} from './store.js';
+
+export interface CustodianRulesOptions {
+  readonly store: Store;
+  readonly hooks?: Partial<CustodianHooks>;
+  /** Milliseconds since the epoch; injected so tests can move time. */
+  readonly clock?: () => number;
+  /** How long a protocol session may hold the wallet before another may take it over. */
+  readonly leaseTtlMs?: number;
+  readonly newId?: (prefix: string) => string;
+}
+
+export interface Lease {
+  readonly walletId: string;
+  readonly token: number;
+  readonly expiresAt: number;
+}
+
+const defaultId = (prefix: string) => `${prefix}_${bytesToHex(randomBytes(12))}`;
+
+/** A pair that still counts for its curve: not replaced for good. */
+const isLive = (p: SigningPairRecord) => p.status !== 'SUPERSEDED';
+
+export class CustodianRules {
+  private readonly store: Store;
+  private readonly hooks: CustodianHooks;
+  private readonly clock: () => number;
+  private readonly leaseTtlMs: number;
+  private readonly newId: (prefix: string) => string;
+
+  constructor(options: CustodianRulesOptions) {
+    this.store = options.store;
+    this.hooks = { ...DEFAULT_HOOKS, ...options.hooks };
+    this.clock = options.clock ?? Date.now;
+    this.leaseTtlMs = options.leaseTtlMs ?? 60_000;
+    this.newId = options.newId ?? defaultId;
+  }
+
+  // ---- wallets -------------------------------------------------------------------------------------
+
+  async createWallet(args: { walletId?: string } = {}): Promise<WalletView> {
+    const walletId = args.walletId ?? this.newId('wal');
+    return this.store.transaction(async (tx) => {
+      if (await tx.getWallet(walletId)) {
+        throw new TandemError('INVALID_INPUT', { message: 'The wallet already exists.', details: { walletId } });
+      }
+      const wallet: WalletRecord = {
+        walletId,
+        archived: false,
+        createdAt: this.clock(),
+        epochs: {},
+        publicKeys: {},
+        fencingToken: 0,
+      };
+      await tx.putWallet(wallet);
+      return viewOf(tx, wallet);
+    });
+  }
+
+  async getWallet(walletId: string): Promise<WalletView> {
+    return this.store.transaction(async (tx) => viewOf(tx, await mustWallet(tx, walletId)));
+  }
+
+  /** Operator: the device was lost with no backup; every later operation on the wallet is refused. */
+  async archiveWallet(walletId: string): Promise<WalletView> {
+    return this.store.transaction(async (tx) => {
+      const wallet = await mustWallet(tx, walletId);
+      const archived = { ...wallet, archived: true };
+      await tx.putWallet(archived);
+      await tx.deleteLease(walletId);
+      return viewOf(tx, archived);
+    });
+  }
+
+  // ---- the lease -----------------------------------------------------------------------------------
+
+  /**
+   * One state-changing operation per wallet at a time. The token grows with every grant, so a session
+   * whose lease expired and was taken over is refused at its commit (`STALE_LEASE`) even if it wakes up.
+   */
+  async acquireLease(args: { walletId: string; operation: LeaseOperation; holder: string }): Promise<Lease> {
+    return this.store.transaction(async (tx) => {
+      const wallet = await mustActiveWallet(tx, args.walletId);
+      const now = this.clock();
+      const current = await tx.getLease(args.walletId);
+      if (current && current.expiresAt > now) {
+        throw new TandemError('OPERATION_IN_PROGRESS', {
+          details: { walletId: args.walletId, operation: current.operation },
+        });
+      }
+      const token = wallet.fencingToken + 1;
+      await tx.putWallet({ ...wallet, fencingToken: token });
+      const lease: LeaseRecord = {
+        walletId: args.walletId,
+        holder: args.holder,
+        operation: args.operation,
+        token,
+        expiresAt: now + this.leaseTtlMs,
+      };
+      await tx.putLease(lease);
+      return { walletId: lease.walletId, token, expiresAt: lease.expiresAt };
+    });
+  }
+
+  async releaseLease(args: { walletId: string; token: number }): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      const current = await tx.getLease(args.walletId);
+      if (current?.token === args.token) await tx.deleteLease(args.walletId);
+    });
+  }
+
+  // ---- signing pairs -------------------------------------------------------------------------------
+
+  /**
+   * Generate's commit: the custodian share is persisted and the pair is `STORED_DATABASE`. Refused once
+   * the curve has a confirmed key (its address may have been shown); a pending pair from a crashed
+   * generate is superseded, since its client share never reached a keychain that was confirmed.
+   */
+  async recordGeneratedPair(args: {
+    walletId: string;
+    curve: Curve;
+    leaseToken: number;
+    publicKey: string;
+    custodianShare: Uint8Array;
+    idempotencyKey: string;
+  }): Promise<SigningPairView> {
+    const { custodianShare, ...request } = args;
+    return this.mutate(args.walletId, args.idempotencyKey, { op: 'recordGeneratedPair', ...request, share: sha(custodianShare) }, async (tx, wallet) => {
+      await this.checkLease(tx, args.walletId, args.leaseToken);
+      if (wallet.publicKeys[args.curve] !== undefined) {
+        throw new TandemError('STATE_INVALID', {
+          message: 'The wallet already has a confirmed signing pair for this curve.',
+          details: { walletId: args.walletId, curve: args.curve },
+        });
+      }
+      const now = this.clock();
+      for (const p of await pairsOf(tx, args.walletId, args.curve)) {
+        if (p.status === 'STORED_DATABASE') await tx.putSigningPair(supersededPair(p, now));
+      }
+      const pair = await this.newSigningPair(tx, wallet, args.curve, args.publicKey, custodianShare);
+      return publicPair(pair);
+    });
+  }
+
+  /**
+   * The client says its share is in its keychain: `STORED_DATABASE` → `STORED_CLIENT`. The first confirm
+   * of a curve fixes the wallet key; a confirm of a recovered pair supersedes the pairs it suspended.
+   */
+  async confirmSigningPair(args: { walletId: string; pairId: string; idempotencyKey: string }): Promise<SigningPairView> {
+    return this.mutate(args.walletId, args.idempotencyKey, { op: 'confirmSigningPair', ...args }, async (tx, wallet) => {
+      const pair = await mustSigningPair(tx, args.walletId, args.pairId);
+      if (pair.status === 'STORED_CLIENT') return publicPair(pair);
+      if (pair.status === 'LOCKED') throw lockedError(pair.pairId);
+      if (pair.status !== 'STORED_DATABASE') {
+        throw new TandemError('STATE_INVALID', {
+          message: 'Only a STORED_DATABASE signing pair can be confirmed.',
+          details: { pairId: pair.pairId, status: pair.status },
+        });
+      }
+      const known = wallet.publicKeys[pair.curve];
+      if (known !== undefined && known !== pair.publicKey) {
+        throw new TandemError('PUBLIC_KEY_MISMATCH', { details: { pairId: pair.pairId, curve: pair.curve } });
+      }
+      const now = this.clock();
+      const confirmed: SigningPairRecord = { ...pair, status: 'STORED_CLIENT', updatedAt: now };
+      await tx.putSigningPair(confirmed);
+      for (const p of await pairsOf(tx, args.walletId, pair.curve)) {
+        if (p.status === 'SUSPENDED') await tx.putSigningPair(supersededPair(p, now));
+      }
+      if (known === undefined) {
+        await tx.putWallet({ ...wallet, publicKeys: { ...wallet.publicKeys, [pair.curve]: pair.publicKey } });
+      }
+      return publicPair(confirmed);
+    });
+  }
+
+  // ---- recover -------------------------------------------------------------------------------------
+
+  /**
+   * Before a Recover session starts: a completed backup of this curve must exist and the operator's
+   * recovery-authorisation hook must approve. Returns the backup pair the session will use.
+   */
+  async authorizeRecovery(args: { walletId: string; curve: Curve; backupPairId: string }): Promise<BackupPairView> {
+    const backup = await this.store.transaction(async (tx) => {
+      await mustActiveWallet(tx, args.walletId);
+      return mustCompletedBackup(tx, args.walletId, args.curve, args.backupPairId);
+    });
+    const decision = await this.hooks.recoveryAuthorization({
+      walletId: args.walletId,
+      curve: args.curve,
+      method: backup.method,
+      backupPairId: backup.backupPairId,
+    });
+    if (!decision.allow) {
+      throw new TandemError('RECOVERY_REFUSED', {
+        details: { walletId: args.walletId, curve: args.curve, reason: decision.reason },
+      });
+    }
+    return publicBackup(backup);
+  }
+
+  /** The custodian backup share a Recover session needs (inside the session's lease). */
+  async backupShareForRecovery(args: { walletId: string; backupPairId: string; leaseToken: number }): Promise<Uint8Array> {
+    return this.store.transaction(async (tx) => {
+      await mustActiveWallet(tx, args.walletId);
+      await this.checkLease(tx, args.walletId, args.leaseToken);
+      const backup = await mustBackupPair(tx, args.walletId, args.backupPairId);
+      const completed = await mustCompletedBackup(tx, args.walletId, backup.curve, backup.backupPairId);
+      if (!completed.custodianBackupShare) throw new TandemError('NO_VALID_BACKUP', { details: { backupPairId: backup.backupPairId } });
+      return completed.custodianBackupShare;
+    });
+  }
+
+  /**
+   * Recover's commit: a fresh signing pair of the same key from a completed backup. The current pair is
+   * SUSPENDED (it can no longer sign) rather than destroyed, and superseded only when the new pair is
+   * confirmed, so a crash between the two leaves the wallet recoverable again from the same backup.
+   */
+  async recordRecoveredPair(args: {
+    walletId: string;
+    curve: Curve;
+    leaseToken: number;
+    backupPairId: string;
+    publicKey: string;
+    custodianShare: Uint8Array;
+    idempotencyKey: string;
+  }): Promise<SigningPairView> {
+    const { custodianShare, ...request } = args;
+    return this.mutate(args.walletId, args.idempotencyKey, { op: 'recordRecoveredPair', ...request, share: sha(custodianShare) }, async (tx, wallet) => {
+      await this.checkLease(tx, args.walletId, args.leaseToken);
+      await mustCompletedBackup(tx, args.walletId, args.curve, args.backupPairId);
+      const known = wallet.publicKeys[args.curve];
+      if (known === undefined || known !== args.publicKey) {
+        throw new TandemError('PUBLIC_KEY_MISMATCH', { details: { walletId: args.walletId, curve: args.curve } });
+      }
+      const now = this.clock();
+      for (const p of await pairsOf(tx, args.walletId, args.curve)) {
+        if (p.status === 'STORED_CLIENT') await tx.putSigningPair({ ...p, status: 'SUSPENDED', updatedAt: now });
+        else if (p.status === 'STORED_DATABASE') await tx.putSigningPair(supersededPair(p, now));
+        else if (p.status === 'LOCKED') throw lockedError(p.pairId);
+      }
+      const pair = await this.newSigningPair(tx, wallet, args.curve, args.publicKey, custodianShare, args.backupPairId);
+      return publicPair(pair);
+    });
+  }
+
+  // ---- backup --------------------------------------------------------------------------------------
+
+  /** The custodian signing share a Backup session re-shares (inside the session's lease). */
+  async signingShareForBackup(args: { walletId: string; curve: Curve; leaseToken: number }): Promise<{ pair: SigningPairView; share: Uint8Array }> {
+    return this.store.transaction(async (tx) => {
+      await mustActiveWallet(tx, args.walletId);
+      await this.checkLease(tx, args.walletId, args.leaseToken);
+      const pair = await mustCurrentConfirmedPair(tx, args.walletId, args.curve);
+      if (!pair.custodianShare) throw new TandemError('INTERNAL', { details: { pairId: pair.pairId } });
+      return { pair: publicPair(pair), share: pair.custodianShare };
+    });
+  }
+
+  /**
+   * Backup's commit: a fresh backup pair of the same key, `STORED_CUSTODIAN_BACKUP_SHARE`. Needs a
+   * confirmed signing pair. Replacing a completed backup of the same method needs the protocol's proof
+   * that the client holds the current client backup share, or a live operator step-up (consumed here);
+   * the completed backup stays usable until the new one completes.
+   */
+  async recordBackupPair(args: {
+    walletId: string;
+    curve: Curve;
+    method: BackupMethodName;
+    leaseToken: number;
+    publicKey: string;
+    custodianBackupShare: Uint8Array;
+    /** Set by the protocol layer only after it verified the client's proof of the current backup share. */
+    proofOfCurrentBackup?: boolean;
+    idempotencyKey: string;
+  }): Promise<BackupPairView> {
+    const { custodianBackupShare, ...request } = args;
+    return this.mutate(args.walletId, args.idempotencyKey, { op: 'recordBackupPair', ...request, share: sha(custodianBackupShare) }, async (tx, wallet) => {
+      await this.checkLease(tx, args.walletId, args.leaseToken);
+      await mustCurrentConfirmedPair(tx, args.walletId, args.curve);
+      if (wallet.publicKeys[args.curve] !== args.publicKey) {
+        throw new TandemError('PUBLIC_KEY_MISMATCH', { details: { walletId: args.walletId, curve: args.curve } });
+      }
+      const now = this.clock();
+      const sameSlot = (await tx.listBackupPairs(args.walletId)).filter(
+        (b) => b.curve === args.curve && b.method === args.method,
+      );
+      const completed = sameSlot.find((b) => b.status === 'STORED_CLIENT_BACKUP_SHARE');
+      if (completed) {
+        if (sameSlot.some((b) => b.status === 'LOCKED')) throw lockedError(completed.backupPairId);
+        const stepUp = await tx.getStepUp(args.walletId, args.method);
+        const stepUpLive = stepUp !== undefined && stepUp.expiresAt > now;
+        if (args.proofOfCurrentBackup !== true && !stepUpLive) {
+          throw new TandemError('BACKUP_REPLACEMENT_UNAUTHORISED', {
+            details: { walletId: args.walletId, curve: args.curve, method: args.method },
+          });
+        }
+        if (args.proofOfCurrentBackup !== true) await tx.deleteStepUp(args.walletId, args.method);
+      }
+      for (const b of sameSlot) {
+        if (b.status === 'STORED_CUSTODIAN_BACKUP_SHARE' || b.status === 'STORED_CLIENT_BACKUP_SHARE_KEY') {
+          await tx.putBackupPair(supersededBackup(b, now));
+        }
+      }
+      const backup: BackupPairRecord = {
+        walletId: args.walletId,
+        backupPairId: this.newId('bkp'),
+        curve: args.curve,
+        method: args.method,
+        status: 'STORED_CUSTODIAN_BACKUP_SHARE',
+        publicKey: args.publicKey,
+        ...(completed ? { replaces: completed.backupPairId } : {}),
+        custodianBackupShare,
+        ciphertext: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await tx.putBackupPair(backup);
+      return publicBackup(backup);
+    });
+  }
+
+  /** The method stored or wrapped the data key: → `STORED_CLIENT_BACKUP_SHARE_KEY`. */
+  async confirmBackupKey(args: { walletId: string; backupPairId: string; idempotencyKey: string }): Promise<BackupPairView> {
+    return this.mutate(args.walletId, args.idempotencyKey, { op: 'confirmBackupKey', ...args }, async (tx) => {
+      const b = await mustBackupPair(tx, args.walletId, args.backupPairId);
+      if (b.status === 'STORED_CLIENT_BACKUP_SHARE_KEY' || b.status === 'STORED_CLIENT_BACKUP_SHARE') return publicBackup(b);
+      expectBackupStatus(b, 'STORED_CUSTODIAN_BACKUP_SHARE');
+      const next: BackupPairRecord = { ...b, status: 'STORED_CLIENT_BACKUP_SHARE_KEY', updatedAt: this.clock() };
+      await tx.putBackupPair(next);
+      return publicBackup(next);
+    });
+  }
+
+  /** Keeps the encrypted client backup share. The same bytes again are a no-op; other bytes are refused. */
+  async storeBackupCiphertext(args: {
+    walletId: string;
+    backupPairId: string;
+    ciphertext: Uint8Array;
+    idempotencyKey: string;
+  }): Promise<BackupPairView> {
+    const { ciphertext, ...request } = args;
+    return this.mutate(args.walletId, args.idempotencyKey, { op: 'storeBackupCiphertext', ...request, ciphertext: sha(ciphertext) }, async (tx) => {
+      const b = await mustBackupPair(tx, args.walletId, args.backupPairId);
+      if (b.ciphertext) {
+        if (sha(b.ciphertext) === sha(ciphertext)) return publicBackup(b);
+        throw new TandemError('STATE_INVALID', {
+          message: 'This backup pair already holds another ciphertext.',
+          details: { backupPairId: b.backupPairId },
+        });
+      }
+      expectBackupStatus(b, 'STORED_CLIENT_BACKUP_SHARE_KEY');
+      const next: BackupPairRecord = { ...b, ciphertext: ciphertext.slice(), updatedAt: this.clock() };
+      await tx.putBackupPair(next);
+      return publicBackup(next);
+    });
+  }
+
+  async fetchBackupCiphertext(args: { walletId: string; backupPairId: string }): Promise<Uint8Array> {
+    return this.store.transaction(async (tx) => {
+      await mustActiveWallet(tx, args.walletId);
+      const b = await mustBackupPair(tx, args.walletId, args.backupPairId);
+      if (b.status === 'LOCKED') throw lockedError(b.backupPairId);
+      if (!b.ciphertext || b.status === 'SUPERSEDED') {
+        throw new TandemError('NO_VALID_BACKUP', { details: { backupPairId: b.backupPairId, status: b.status } });
+      }
+      return b.ciphertext.slice();
+    });
+  }
+
+  /**
+   * The backup is completed: → `STORED_CLIENT_BACKUP_SHARE`. Only now is the earlier completed backup
+   * of the same (curve, method) superseded — one completed backup per slot, never zero in between.
+   */
+  async confirmBackup(args: { walletId: string; backupPairId: string; idempotencyKey: string }): Promise<BackupPairView> {
+    return this.mutate(args.walletId, args.idempotencyKey, { op: 'confirmBackup', ...args }, async (tx) => {
+      const b = await mustBackupPair(tx, args.walletId, args.backupPairId);
+      if (b.status === 'STORED_CLIENT_BACKUP_SHARE') return publicBackup(b);
+      expectBackupStatus(b, 'STORED_CLIENT_BACKUP_SHARE_KEY');
+      if (!b.ciphertext) {
+        throw new TandemError('STATE_INVALID', {
+          message: 'The encrypted client backup share has not been stored.',
+          details: { backupPairId: b.backupPairId },
+        });
+      }
+      const now = this.clock();
+      for (const other of await tx.listBackupPairs(args.walletId)) {
+        if (other.curve === b.curve && other.method === b.method && other.status === 'STORED_CLIENT_BACKUP_SHARE') {
+          await tx.putBackupPair(supersededBackup(other, now));
+        }
+      }
+      const next: BackupPairRecord = { ...b, status: 'STORED_CLIENT_BACKUP_SHARE', updatedAt: now };
+      await tx.putBackupPair(next);
+      return publicBackup(next);
+    });
+  }
+
+  /** Operator: allow one replacement of a completed backup of `method` within `ttlMs`. */
+  async grantStepUp(args: { walletId: string; method: BackupMethodName; ttlMs: number }): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      await mustActiveWallet(tx, args.walletId);
+      await tx.putStepUp({ walletId: args.walletId, method: args.method, expiresAt: this.clock() + args.ttlMs });
+    });
+  }
+
+  // ---- lock ----------------------------------------------------------------------------------------
+
+  /** Evidence of an attack: the pair (signing or backup) stops working until an operator unlocks it. */
+  async lockPair(args: { walletId: string; pairId: string; reason: string }): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      await mustWallet(tx, args.walletId);
+      const now = this.clock();
+      const s = await tx.getSigningPair(args.pairId);
+      if (s && s.walletId === args.walletId) {
+        if (s.status !== 'LOCKED' && s.status !== 'SUPERSEDED') {
+          await tx.putSigningPair({ ...s, status: 'LOCKED', lockedFrom: s.status, updatedAt: now });
+        }
+        return;
+      }
+      const b = await mustBackupPair(tx, args.walletId, args.pairId);
+      if (b.status !== 'LOCKED' && b.status !== 'SUPERSEDED') {
+        await tx.putBackupPair({ ...b, status: 'LOCKED', lockedFrom: b.status, updatedAt: now });
+      }
+    });
+  }
+
+  /** Operator: a locked pair returns to the status it had. */
+  async unlockPair(args: { walletId: string; pairId: string }): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      await mustWallet(tx, args.walletId);
+      const now = this.clock();
+      const s = await tx.getSigningPair(args.pairId);
+      if (s && s.walletId === args.walletId) {
+        if (s.status === 'LOCKED' && s.lockedFrom) {
+          const { lockedFrom, ...rest } = s;
+          await tx.putSigningPair({ ...rest, status: lockedFrom, updatedAt: now });
+        }
+        return;
+      }
+      const b = await mustBackupPair(tx, args.walletId, args.pairId);
+      if (b.status === 'LOCKED' && b.lockedFrom) {
+        const { lockedFrom, ...rest } = b;
+        await tx.putBackupPair({ ...rest, status: lockedFrom, updatedAt: now });
+      }
+    });
+  }
+
+  // ---- sign ----------------------------------------------------------------------------------------
+
+  /**
+   * May this pair sign this request? Only the current `STORED_CLIENT` pair of its curve, on a wallet that
+   * is not archived, and only if the operator's signing policy agrees. Returns the custodian share.
+   */
+  async authorizeSign(args: {
+    walletId: string;
+    curve: Curve;
+    pairId: string;
+    request: SignRequestView;
+  }): Promise<{ pair: SigningPairView; share: Uint8Array }> {
+    const { pair, share } = await this.store.transaction(async (tx) => {
+      await mustActiveWallet(tx, args.walletId);
+      const p = await mustSigningPair(tx, args.walletId, args.pairId);
+      if (p.curve !== args.curve) throw new TandemError('INVALID_INPUT', { details: { pairId: p.pairId, curve: args.curve } });
+      if (p.status === 'LOCKED') throw lockedError(p.pairId);
+      if (p.status === 'SUSPENDED' || p.status === 'SUPERSEDED') {
+        throw new TandemError('SHARE_REVOKED', { details: { pairId: p.pairId, status: p.status } });
+      }
+      if (p.status !== 'STORED_CLIENT' || !p.custodianShare) {
+        throw new TandemError('STATE_INVALID', {
+          message: 'Only a confirmed signing pair can sign.',
+          details: { pairId: p.pairId, status: p.status },
+        });
+      }
+      return { pair: publicPair(p), share: p.custodianShare };
+    });
+    const decision = await this.hooks.signingPolicy({
+      walletId: args.walletId,
+      curve: args.curve,
+      pairId: args.pairId,
+      request: args.request,
+    });
+    if (!decision.allow) {
+      throw new TandemError('POLICY_REFUSED', { details: { pairId: args.pairId, reason: decision.reason } });
+    }
+    return { pair, share };
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------
+
+  /**
+   * Runs a state change once per idempotency key: a retry with the same key and the same request gets
+   * the first result back; the same key with another request is refused.
+   */
+  private async mutate<T>(
+    walletId: string,
+    idempotencyKey: string,
+    request: Record<string, unknown>,
+    fn: (tx: StoreTx, wallet: WalletRecord) => Promise<T>,
+  ): Promise<T> {
+    if (typeof idempotencyKey !== 'string' || idempotencyKey.length < 8 || idempotencyKey.length > 200) {
+      throw new TandemError('INVALID_INPUT', { message: 'An idempotency key of 8 to 200 characters is required.' });
+    }
+    const fingerprint = sha(utf8ToBytes(JSON.stringify(request)));
+    return this.store.transaction(async (tx) => {
+      const seen = await tx.getIdempotency(walletId, idempotencyKey);
+      if (seen) {
+        if (seen.fingerprint !== fingerprint) {
+          throw new TandemError('IDEMPOTENCY_KEY_REUSED', { details: { walletId } });
+        }
+        return JSON.parse(seen.result) as T;
+      }
+      const wallet = await mustActiveWallet(tx, walletId);
+      const result = await fn(tx, wallet);
+      await tx.putIdempotency({
+        walletId,
+        key: idempotencyKey,
+        fingerprint,
+        result: JSON.stringify(result),
+        createdAt: this.clock(),
+      });
+      return result;
+    });
+  }
+
+  private async checkLease(tx: StoreTx, walletId: string, token: number): Promise<void> {
+    const lease = await tx.getLease(walletId);
+    if (!lease || lease.token !== token || lease.expiresAt <= this.clock()) {
+      throw new TandemError('STALE_LEASE', { details: { walletId } });
+    }
+  }
+
+  private async newSigningPair(
+    tx: StoreTx,
+    wallet: WalletRecord,
+    curve: Curve,
+    publicKey: string,
+    custodianShare: Uint8Array,
+    recoveredFrom?: string,
+  ): Promise<SigningPairRecord> {
+    const current = await tx.getWallet(wallet.walletId);
+    const base = current ?? wallet;
+    const epoch = (base.epochs[curve] ?? 0) + 1;
+    await tx.putWallet({ ...base, epochs: { ...base.epochs, [curve]: epoch } });
+    const now = this.clock();
+    const pair: SigningPairRecord = {
+      walletId: wallet.walletId,
+      pairId: this.newId('sig'),
+      curve,
+      status: 'STORED_DATABASE',
+      epoch,
+      publicKey,
+      ...(recoveredFrom ? { recoveredFrom } : {}),
+      custodianShare: custodianShare.slice(),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await tx.putSigningPair(pair);
+    return pair;
+  }
+}
+
+// ---- helpers ---------------------------------------------------------------------------------------
+
+const sha = (bytes: Uint8Array) => bytesToHex(sha256(bytes));
+
+async function mustWallet(tx: StoreTx, walletId: string): Promise<WalletRecord> {
+  const w = await tx.getWallet(walletId);
+  if (!w) throw new TandemError('WALLET_NOT_FOUND', { details: { walletId } });
+  return w;
+}
+
+async function mustActiveWallet(tx: StoreTx, walletId: string): Promise<WalletRecord> {
+  const w = await mustWallet(tx, walletId);
+  if (w.archived) throw new TandemError('WALLET_ARCHIVED', { details: { walletId } });
+  return w;
+}
+
+async function mustSigningPair(tx: StoreTx, walletId: string, pairId: string): Promise<SigningPairRecord> {
+  const p = await tx.getSigningPair(pairId);
+  if (!p || p.walletId !== walletId) throw new TandemError('PAIR_NOT_FOUND', { details: { pairId } });
+  return p;
+}
+
+async function mustBackupPair(tx: StoreTx, walletId: string, backupPairId: string): Promise<BackupPairRecord> {
+  const b = await tx.getBackupPair(backupPairId);
+  if (!b || b.walletId !== walletId) throw new TandemError('PAIR_NOT_FOUND', { details: { pairId: backupPairId } });
+  return b;
+}
+
+async function mustCompletedBackup(tx: StoreTx, walletId: string, curve: Curve, backupPairId: string): Promise<BackupPairRecord> {
+  const b = await tx.getBackupPair(backupPairId);
+  if (b && b.walletId === walletId && b.status === 'LOCKED') throw lockedError(b.backupPairId);
+  if (!b || b.walletId !== walletId || b.curve !== curve || b.status !== 'STORED_CLIENT_BACKUP_SHARE') {
+    throw new TandemError('NO_VALID_BACKUP', { details: { walletId, curve, backupPairId } });
+  }
+  return b;
+}
+
+async function pairsOf(tx: StoreTx, walletId: string, curve: Curve): Promise<SigningPairRecord[]> {
+  return (await tx.listSigningPairs(walletId)).filter((p) => p.curve === curve);
+}
+
+/** The pair that signs for this curve now: the newest live one, which must be confirmed. */
+async function mustCurrentConfirmedPair(tx: StoreTx, walletId: string, curve: Curve): Promise<SigningPairRecord> {
+  const live = (await pairsOf(tx, walletId, curve)).filter(isLive).sort((a, b) => b.epoch - a.epoch);
+  const current = live[0];
+  if (current?.status === 'LOCKED') throw lockedError(current.pairId);
+  if (!current || current.status !== 'STORED_CLIENT') {
+    throw new TandemError('STATE_INVALID', {
+      message: 'The wallet has no confirmed signing pair for this curve.',
+      details: { walletId, curve, status: current?.status ?? 'NONE' },
+    });
+  }
+  return current;
+}
+
+function expectBackupStatus(b: BackupPairRecord, status: BackupPairRecord['status']): void {
+  if (b.status === 'LOCKED') throw lockedError(b.backupPairId);
+  if (b.status !== status) {
+    throw new TandemError('STATE_INVALID', {
+      message: `The backup pair must be ${status}.`,
+      details: { backupPairId: b.backupPairId, status: b.status },
+    });
+  }
+}
+
+const lockedError = (pairId: string) => new TandemError('PAIR_LOCKED', { details: { pairId } });
+
+const supersededPair = (p: SigningPairRecord, now: number): SigningPairRecord => ({
+  ...p,
+  status: 'SUPERSEDED',
+  custodianShare: null,
+  updatedAt: now,
+});
+
+const supersededBackup = (b: BackupPairRecord, now: number): BackupPairRecord => ({
+  ...b,
+  status: 'SUPERSEDED',
+  custodianBackupShare: null,
+  ciphertext: null,
+  updatedAt: now,
+});
+
+function publicPair(p: SigningPairRecord): SigningPairView {
+  return {
+    pairId: p.pairId,
+    curve: p.curve,
+    status: p.status,
+    epoch: p.epoch,
+    publicKey: p.publicKey,
+    ...(p.recoveredFrom ? { recoveredFrom: p.recoveredFrom } : {}),
+    createdAt: p.createdAt,
+  };
+}
+
+function publicBackup(b: BackupPairRecord): BackupPairView {
+  return {
+    backupPairId: b.backupPairId,
+    curve: b.curve,
+    method: b.method,
+    status: b.status,
+    publicKey: b.publicKey,
+    ...(b.replaces ? { replaces: b.replaces } : {}),
+    createdAt: b.createdAt,
+  };
+}
+
+async function viewOf(tx: StoreTx, wallet: WalletRecord): Promise<WalletView> {
+  const byCreation = <T extends { createdAt: number }>(a: T, b: T) => a.createdAt - b.createdAt;
+  return {
+    walletId: wallet.walletId,
+    archived: wallet.archived,
+    publicKeys: { ...wallet.publicKeys },
+    signingPairs: (await tx.listSigningPairs(wallet.walletId)).sort(byCreation).map(publicPair),
+    backupPairs: (await tx.listBackupPairs(wallet.walletId)).sort(byCreation).map(publicBackup),
+  };
+}

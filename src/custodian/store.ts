@@ -1,0 +1,102 @@
+/**
+ * The custodian's storage contract. The rules (rules.ts) are pure code over this interface so the same
+ * logic runs on the in-memory store here, SQLite and PostgreSQL (server issues). Every rule runs inside
+ * one `transaction`, which must be serialisable per wallet: a rule reads, decides and writes, and no other
+ * transaction may interleave on the same wallet. Records are replaced whole, never mutated in place.
+ */
+import type { BackupMethodName, BackupPairStatus, Curve, SigningPairStatus } from '../types.js';
+
+export interface WalletRecord {
+  readonly walletId: string;
+  readonly archived: boolean;
+  readonly createdAt: number;
+  /** Per curve, +1 whenever a new signing pair is created. */
+  readonly epochs: Readonly<Partial<Record<Curve, number>>>;
+  /** The wallet key per curve, fixed by the first confirmed signing pair and never changed after. */
+  readonly publicKeys: Readonly<Partial<Record<Curve, string>>>;
+  /** Last fencing token handed out for this wallet; tokens only grow. */
+  readonly fencingToken: number;
+}
+
+export interface SigningPairRecord {
+  readonly walletId: string;
+  readonly pairId: string;
+  readonly curve: Curve;
+  readonly status: SigningPairStatus;
+  /** The status to return to when an operator unlocks a LOCKED pair. */
+  readonly lockedFrom?: SigningPairStatus;
+  readonly epoch: number;
+  readonly publicKey: string;
+  readonly recoveredFrom?: string;
+  /** The custodian's signing share, opaque here (the server encrypts it at rest); erased when superseded. */
+  readonly custodianShare: Uint8Array | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface BackupPairRecord {
+  readonly walletId: string;
+  readonly backupPairId: string;
+  readonly curve: Curve;
+  readonly method: BackupMethodName;
+  readonly status: BackupPairStatus;
+  readonly lockedFrom?: BackupPairStatus;
+  readonly publicKey: string;
+  readonly replaces?: string;
+  /** The custodian backup share (opaque); erased when superseded. */
+  readonly custodianBackupShare: Uint8Array | null;
+  /** The encrypted client backup share with its wrapped data key, as the client uploaded it. */
+  readonly ciphertext: Uint8Array | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export type LeaseOperation = 'generate' | 'backup' | 'recover';
+
+export interface LeaseRecord {
+  readonly walletId: string;
+  readonly holder: string;
+  readonly operation: LeaseOperation;
+  readonly token: number;
+  readonly expiresAt: number;
+}
+
+export interface IdempotencyRecord {
+  readonly walletId: string;
+  readonly key: string;
+  /** A hash of the request the key was first used with. */
+  readonly fingerprint: string;
+  /** The JSON result returned to that request, returned again to a byte-identical retry. */
+  readonly result: string;
+  readonly createdAt: number;
+}
+
+export interface StepUpRecord {
+  readonly walletId: string;
+  readonly method: BackupMethodName;
+  readonly expiresAt: number;
+}
+
+export interface StoreTx {
+  getWallet(walletId: string): Promise<WalletRecord | undefined>;
+  putWallet(wallet: WalletRecord): Promise<void>;
+  getSigningPair(pairId: string): Promise<SigningPairRecord | undefined>;
+  listSigningPairs(walletId: string): Promise<SigningPairRecord[]>;
+  putSigningPair(pair: SigningPairRecord): Promise<void>;
+  getBackupPair(backupPairId: string): Promise<BackupPairRecord | undefined>;
+  listBackupPairs(walletId: string): Promise<BackupPairRecord[]>;
+  putBackupPair(pair: BackupPairRecord): Promise<void>;
+  getLease(walletId: string): Promise<LeaseRecord | undefined>;
+  putLease(lease: LeaseRecord): Promise<void>;
+  deleteLease(walletId: string): Promise<void>;
+  getIdempotency(walletId: string, key: string): Promise<IdempotencyRecord | undefined>;
+  putIdempotency(record: IdempotencyRecord): Promise<void>;
+  getStepUp(walletId: string, method: BackupMethodName): Promise<StepUpRecord | undefined>;
+  putStepUp(record: StepUpRecord): Promise<void>;
+  deleteStepUp(walletId: string, method: BackupMethodName): Promise<void>;
+}
+
+export interface Store {
+  /** Runs `fn` atomically: all of its writes land, or none do (when it throws). */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,192 @@
+/**
+ * The facade most apps use: promise-returning calls over the wallet machine. Each call sends one event
+ * and resolves from the outcome the machine records for it, so an app that drives the machine directly
+ * sees exactly the same behaviour (and the same typed errors). Calls are queued: one operation at a time
+ * per wallet on this device, as the custodian's lease enforces across devices.
+ */
+import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
+import { createActor, waitFor, type Actor, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
+import type { BackupMethod, BackupMethodOptions, ClientMpc, Custodian, Keychain } from '../adapters/ports.js';
+import { fromSerialized, TandemError } from '../errors.js';
+import { CURVES, type BackupMethodName, type Curve, type ProgressStatus } from '../types.js';
+import { completedMethods, signingAggregate, type WalletDetail } from './detail.js';
+import { createSteps } from './steps.js';
+import { Vault } from './vault.js';
+import { implementWalletMachine, SNAPSHOT_VERSION, type WalletEvent, type WalletMachine } from './wallet-machine.js';
+
+export interface TandemWalletOptions {
+  readonly custodian: Custodian;
+  readonly keychain: Keychain;
+  readonly mpc: ClientMpc;
+  readonly backupMethods?: Readonly<Partial<Record<BackupMethodName, BackupMethod>>>;
+  /** A snapshot from `persist()`; one of another version is discarded and the wallet re-syncs. */
+  readonly snapshot?: PersistedWallet | null;
+  /** Passed through to the actor, e.g. `createBrowserInspector().inspect`. */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+export interface PersistedWallet {
+  readonly version: number;
+  readonly snapshot: unknown;
+}
+
+export type Addresses = Partial<Record<Curve, string>>;
+export type ProgressCallback = (status: ProgressStatus, curve: Curve | null) => void;
+
+export interface BackupOptions extends BackupMethodOptions {
+  /** Replace this method's completed backup (the custodian asks for proof or an operator step-up). */
+  readonly replace?: boolean;
+}
+
+export type WalletActor = Actor<WalletMachine>;
+type WalletSnapshot = SnapshotFrom<WalletMachine>;
+
+export interface TandemWallet {
+  /** The running actor, for apps that use the machine directly (subscribe, inspect, send). */
+  readonly actor: WalletActor;
+  /** Generates the wallet's keys (both curves), or finishes a generation that crashed. */
+  createWallet(progress?: ProgressCallback): Promise<Addresses>;
+  backupWallet(method: BackupMethodName, options?: BackupOptions, progress?: ProgressCallback): Promise<void>;
+  recoverWallet(method: BackupMethodName, options?: BackupMethodOptions, progress?: ProgressCallback): Promise<Addresses>;
+  /** Only addresses of confirmed keys (DESIGN §3 rule 3). */
+  getAddresses(): Addresses;
+  /** Signs a 32-byte digest (SECP256K1) or a message (ED25519); the signature is verified before it is returned. */
+  signRaw(curve: Curve, digest: Uint8Array, progress?: ProgressCallback): Promise<Uint8Array>;
+  isWalletOnDevice(): boolean;
+  isWalletBackedUp(): boolean;
+  isWalletRecoverable(): boolean;
+  availableRecoveryMethods(): BackupMethodName[];
+  /** A snapshot that holds no secret: ids, statuses and handles only. */
+  persist(): PersistedWallet;
+  /** Asks the custodian again (after the app regains connectivity, say). */
+  refresh(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * @example
+ * const wallet = await createTandemWallet({ custodian, keychain, mpc, backupMethods: { PASSWORD: passwordMethod } });
+ * const { SECP256K1: evmAddress } = await wallet.createWallet((status) => console.log(status));
+ * await wallet.backupWallet('PASSWORD', { password });
+ */
+export async function createTandemWallet(options: TandemWalletOptions): Promise<TandemWallet> {
+  const vault = new Vault();
+  const backupMethods = options.backupMethods ?? {};
+  const machine = implementWalletMachine(
+    createSteps({ custodian: options.custodian, keychain: options.keychain, mpc: options.mpc, backupMethods, vault }),
+  );
+  const input = { methods: Object.keys(backupMethods) as BackupMethodName[] };
+  const restorable = options.snapshot?.version === SNAPSHOT_VERSION ? options.snapshot.snapshot : undefined;
+  const actor: WalletActor = createActor(machine, {
+    input,
+    ...(restorable ? { snapshot: restorable as never } : {}),
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+  actor.start();
+
+  const settled = (s: WalletSnapshot) => !s.hasTag('busy');
+  const settle = () => waitFor(actor, settled);
+  if (restorable && settled(actor.getSnapshot())) actor.send({ type: 'sync.refresh' });
+  await settle();
+
+  let queue: Promise<unknown> = Promise.resolve();
+  const enqueue = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  /** `makeEvent` runs only once the machine is settled: a sync empties the vault, so secrets go in after it. */
+  const run = (makeEvent: () => DistributiveOmit<Extract<WalletEvent, { opId: string }>, 'opId'>, progress?: ProgressCallback) =>
+    enqueue(async () => {
+      await settle();
+      const event = makeEvent();
+      const opId = `op_${bytesToHex(randomBytes(12))}`;
+      let last: unknown = null;
+      const sub = progress
+        ? actor.subscribe((s) => {
+            const p = s.context.progress;
+            if (p && p.opId === opId && p !== last) {
+              last = p;
+              progress(p.status, p.curve);
+            }
+          })
+        : null;
+      try {
+        actor.send({ ...event, opId } as WalletEvent);
+        const snap = await waitFor(actor, (s) => s.context.outcome?.opId === opId && settled(s));
+        const outcome = snap.context.outcome!;
+        if (!outcome.ok) throw fromSerialized(outcome.error!);
+        return snap;
+      } finally {
+        sub?.unsubscribe();
+      }
+    });
+
+  const detail = (): WalletDetail | null => actor.getSnapshot().context.detail;
+  const addresses = (): Addresses => {
+    const d = detail();
+    const out: Addresses = {};
+    if (d) for (const c of CURVES) if (d.curves[c].address) out[c] = d.curves[c].address!;
+    return out;
+  };
+  const recoverable = (): BackupMethodName[] => {
+    const d = detail();
+    return d && !d.archived ? completedMethods(d).filter((m) => m in backupMethods) : [];
+  };
+  const withSecrets = (options: BackupMethodOptions): string | null =>
+    Object.keys(options).length > 0 ? vault.put({ ...options }, 'method-options') : null;
+
+  return {
+    actor,
+    async createWallet(progress) {
+      await run(() => ({ type: 'generate.start' }), progress);
+      return addresses();
+    },
+    async backupWallet(method, opts = {}, progress) {
+      const { replace, ...methodOptions } = opts;
+      requirePassword(method, methodOptions);
+      await run(() => ({ type: 'backup.start', method, replace: replace === true, secretHandle: withSecrets(methodOptions) }), progress);
+    },
+    async recoverWallet(method, opts = {}, progress) {
+      requirePassword(method, opts);
+      await run(() => ({ type: 'recover.start', method, secretHandle: withSecrets(opts) }), progress);
+      return addresses();
+    },
+    getAddresses: addresses,
+    async signRaw(curve, digest, progress) {
+      if (!(digest instanceof Uint8Array)) throw new TandemError('INVALID_INPUT', { message: 'The digest must be a Uint8Array.' });
+      const snap = await run(() => ({ type: 'sign.start', curve, digest: bytesToHex(digest), kind: 'raw' }), progress);
+      return hexToBytes(snap.context.outcome!.signature!);
+    },
+    isWalletOnDevice() {
+      const d = detail();
+      return d !== null && !d.archived && CURVES.some((c) => d.curves[c].publicKey !== null) && signingAggregate(d) === 'STORED_CLIENT';
+    },
+    isWalletBackedUp() {
+      const d = detail();
+      return d !== null && completedMethods(d).length > 0;
+    },
+    isWalletRecoverable: () => recoverable().length > 0,
+    availableRecoveryMethods: recoverable,
+    persist: () => ({ version: SNAPSHOT_VERSION, snapshot: actor.getPersistedSnapshot() }),
+    refresh: () =>
+      enqueue(async () => {
+        await settle();
+        actor.send({ type: 'sync.refresh' });
+        await settle();
+      }),
+    stop() {
+      actor.stop();
+      vault.wipe();
+    },
+  };
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function requirePassword(method: BackupMethodName, options: BackupMethodOptions): void {
+  if (method === 'PASSWORD' && (typeof options.password !== 'string' || options.password.length === 0)) {
+    throw new TandemError('PASSWORD_REQUIRED', { details: { method } });
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * An in-process custodian behind the client's Custodian port: the real custodian rules (src/custodian)
+ * over a MemoryStore, driving the custodian's side of each protocol session. It is a test double for
+ * the network hop only — the rules are the production ones — and it can inject the faults the lifecycle
+ * must survive: a call that fails before reaching the custodian, and one whose reply is lost after the
+ * custodian committed.
+ */
+import { hexToBytes } from '@noble/hashes/utils.js';
+import type { Custodian, Party, ProtocolOutcome, ProtocolRequest } from '../adapters/ports.js';
+import type { CustodianRules } from '../custodian/rules.js';
+import { TandemError } from '../errors.js';
+import type { BackupPairView, SigningPairView, WalletView } from '../types.js';
+import { simulatedCustodianMpc, type CustodianMpc } from './simulated-mpc.js';
+
+export type CustodianCall =
+  | 'getWallet'
+  | 'runProtocol'
+  | 'confirmSigningPair'
+  | 'confirmBackupKey'
+  | 'storeBackupCiphertext'
+  | 'fetchBackupCiphertext'
+  | 'confirmBackup';
+
+/** `before`: the request never arrives. `after`: the custodian applied it, the reply is lost. */
+export interface Fault {
+  readonly call?: CustodianCall;
+  readonly when: 'before' | 'after';
+}
+
+export interface MemoryCustodianOptions {
+  readonly rules: CustodianRules;
+  readonly walletId: string;
+  readonly mpc?: CustodianMpc;
+}
+
+let sessionCounter = 0;
+
+export class MemoryCustodian implements Custodian {
+  private readonly rules: CustodianRules;
+  private readonly mpc: CustodianMpc;
+  private readonly faults: Fault[] = [];
+  readonly walletId: string;
+  /** Every call made, in order (for tests that check what reached the custodian). */
+  readonly calls: CustodianCall[] = [];
+
+  constructor(options: MemoryCustodianOptions) {
+    this.rules = options.rules;
+    this.walletId = options.walletId;
+    this.mpc = options.mpc ?? simulatedCustodianMpc();
+  }
+
+  injectFault(fault: Fault): void {
+    this.faults.push(fault);
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  getWallet(): Promise<WalletView> {
+    return this.call('getWallet', () => this.rules.getWallet(this.walletId));
+  }
+
+  runProtocol<Result>(request: ProtocolRequest, party: Party<Result>): Promise<{ outcome: ProtocolOutcome; result: Result }> {
+    return this.call('runProtocol', () => this.session(request, party));
+  }
+
+  confirmSigningPair(pairId: string, idempotencyKey: string): Promise<SigningPairView> {
+    return this.call('confirmSigningPair', () => this.rules.confirmSigningPair({ walletId: this.walletId, pairId, idempotencyKey }));
+  }
+
+  confirmBackupKey(backupPairId: string, idempotencyKey: string): Promise<BackupPairView> {
+    return this.call('confirmBackupKey', () => this.rules.confirmBackupKey({ walletId: this.walletId, backupPairId, idempotencyKey }));
+  }
+
+  storeBackupCiphertext(backupPairId: string, ciphertext: Uint8Array, idempotencyKey: string): Promise<BackupPairView> {
+    return this.call('storeBackupCiphertext', () =>
+      this.rules.storeBackupCiphertext({ walletId: this.walletId, backupPairId, ciphertext, idempotencyKey }),
+    );
+  }
+
+  fetchBackupCiphertext(backupPairId: string): Promise<Uint8Array> {
+    return this.call('fetchBackupCiphertext', () => this.rules.fetchBackupCiphertext({ walletId: this.walletId, backupPairId }));
+  }
+
+  confirmBackup(backupPairId: string, idempotencyKey: string): Promise<BackupPairView> {
+    return this.call('confirmBackup', () => this.rules.confirmBackup({ walletId: this.walletId, backupPairId, idempotencyKey }));
+  }
+
+  private async call<T>(name: CustodianCall, fn: () => Promise<T>): Promise<T> {
+    this.calls.push(name);
+    const idx = this.faults.findIndex((f) => f.call === undefined || f.call === name);
+    const fault = idx >= 0 ? this.faults.splice(idx, 1)[0] : undefined;
+    if (fault?.when === 'before') throw new TandemError('WS_CLOSED', { details: { call: name, injected: true } });
+    const result = await fn();
+    if (fault?.when === 'after') throw new TandemError('WS_CLOSED', { details: { call: name, injected: true } });
+    return result;
+  }
+
+  private async session<Result>(request: ProtocolRequest, party: Party<Result>): Promise<{ outcome: ProtocolOutcome; result: Result }> {
+    const walletId = this.walletId;
+    if (request.op === 'sign') {
+      const { share } = await this.rules.authorizeSign({ walletId, curve: request.curve, pairId: request.pairId, request: request.request });
+      const { client } = pump(party, this.mpc.sign(request.curve, share, hexToBytes(request.request.digest)));
+      return { outcome: { op: 'sign' }, result: client };
+    }
+    if (request.op === 'recover') {
+      await this.rules.authorizeRecovery({ walletId, curve: request.curve, backupPairId: request.backupPairId });
+    }
+    const lease = await this.rules.acquireLease({ walletId, operation: request.op, holder: `memory-session-${++sessionCounter}` });
+    try {
+      const leaseToken = lease.token;
+      switch (request.op) {
+        case 'generate': {
+          const { client, custodian } = pump(party, this.mpc.generate(request.curve));
+          const pair = await this.rules.recordGeneratedPair({
+            walletId,
+            curve: request.curve,
+            leaseToken,
+            publicKey: custodian.publicKey,
+            custodianShare: custodian.share,
+            idempotencyKey: request.idempotencyKey,
+          });
+          return { outcome: { op: 'generate', pair }, result: client };
+        }
+        case 'backup': {
+          const { share } = await this.rules.signingShareForBackup({ walletId, curve: request.curve, leaseToken });
+          const { client, custodian } = pump(party, this.mpc.backup(request.curve, share));
+          const backupPair = await this.rules.recordBackupPair({
+            walletId,
+            curve: request.curve,
+            method: request.method,
+            leaseToken,
+            publicKey: custodian.publicKey,
+            custodianBackupShare: custodian.share,
+            idempotencyKey: request.idempotencyKey,
+          });
+          return { outcome: { op: 'backup', backupPair }, result: client };
+        }
+        case 'recover': {
+          const backupShare = await this.rules.backupShareForRecovery({ walletId, backupPairId: request.backupPairId, leaseToken });
+          const { client, custodian } = pump(party, this.mpc.recover(request.curve, backupShare));
+          const pair = await this.rules.recordRecoveredPair({
+            walletId,
+            curve: request.curve,
+            leaseToken,
+            backupPairId: request.backupPairId,
+            publicKey: custodian.publicKey,
+            custodianShare: custodian.share,
+            idempotencyKey: request.idempotencyKey,
+          });
+          return { outcome: { op: 'recover', pair }, result: client };
+        }
+      }
+    } finally {
+      await this.rules.releaseLease({ walletId, token: lease.token });
+    }
+  }
+}
+
+/** Delivers messages between two parties until both have a result; a party that stalls is an error. */
+export function pump<C, S>(client: Party<C>, custodian: Party<S>): { client: C; custodian: S } {
+  let toCustodian = client.start();
+  let toClient = custodian.start();
+  let clientResult: C | undefined;
+  let custodianResult: S | undefined;
+  for (let rounds = 0; toCustodian.length > 0 || toClient.length > 0; rounds++) {
+    if (rounds > 64) throw new TandemError('MALFORMED_MESSAGE', { message: 'The protocol did not terminate.' });
+    const nextToClient: Uint8Array[] = [];
+    for (const m of toCustodian) {
+      const r = custodian.receive(m);
+      nextToClient.push(...r.messages);
+      if (r.result !== undefined) custodianResult = r.result;
+    }
+    const nextToCustodian: Uint8Array[] = [];
+    for (const m of toClient) {
+      const r = client.receive(m);
+      nextToCustodian.push(...r.messages);
+      if (r.result !== undefined) clientResult = r.result;
+    }
+    toClient = nextToClient;
+    toCustodian = nextToCustodian;
+  }
+  if (clientResult === undefined || custodianResult === undefined) {
+    throw new TandemError('MALFORMED_MESSAGE', { message: 'The protocol ended without a result.' });
+  }
+  return { client: clientResult, custodian: custodianResult };
+}
