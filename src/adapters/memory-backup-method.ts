@@ -44,6 +44,11 @@ export class MemoryBackupMethod implements BackupMethod {
 
   async loadKey(backupPairId: string, _wrappedKey: Uint8Array | null, options: BackupMethodOptions): Promise<Uint8Array> {
     this.maybeFail(backupPairId);
+    return this.peek(backupPairId, options);
+  }
+
+  /** Test helper: `loadKey` without consuming an injected failure (to check recoverability from outside). */
+  peek(backupPairId: string, options: BackupMethodOptions): Uint8Array {
     const passwordHash = this.passwordHash(options);
     const entry = this.keys.get(backupPairId);
     if (!entry) throw new TandemError('NO_VALID_BACKUP', { details: { backupPairId, method: this.name } });

@@ -290,8 +290,9 @@ export class CustodianRules {
   /**
    * Backup's commit: a fresh backup pair of the same key, `STORED_CUSTODIAN_BACKUP_SHARE`. Needs a
    * confirmed signing pair. Replacing a completed backup of the same method needs the protocol's proof
-   * that the client holds the current client backup share, or a live operator step-up (consumed here);
-   * the completed backup stays usable until the new one completes.
+   * that the client holds the current client backup share, or a live operator step-up (a window the
+   * operator opens for the method, covering every curve of one backup); the completed backup stays
+   * usable until the new one completes.
    */
   async recordBackupPair(args: {
     walletId: string;
@@ -325,7 +326,6 @@ export class CustodianRules {
             details: { walletId: args.walletId, curve: args.curve, method: args.method },
           });
         }
-        if (args.proofOfCurrentBackup !== true) await tx.deleteStepUp(args.walletId, args.method);
       }
       for (const b of sameSlot) {
         if (b.status === 'STORED_CUSTODIAN_BACKUP_SHARE' || b.status === 'STORED_CLIENT_BACKUP_SHARE_KEY') {
@@ -425,7 +425,7 @@ export class CustodianRules {
     });
   }
 
-  /** Operator: allow one replacement of a completed backup of `method` within `ttlMs`. */
+  /** Operator: allow replacing the completed backups of `method` within the next `ttlMs`. */
   async grantStepUp(args: { walletId: string; method: BackupMethodName; ttlMs: number }): Promise<void> {
     await this.store.transaction(async (tx) => {
       await mustActiveWallet(tx, args.walletId);

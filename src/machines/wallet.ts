@@ -76,13 +76,26 @@ export async function createTandemWallet(options: TandemWalletOptions): Promise<
     createSteps({ custodian: options.custodian, keychain: options.keychain, mpc: options.mpc, backupMethods, vault }),
   );
   const input = { methods: Object.keys(backupMethods) as BackupMethodName[] };
-  const restorable = options.snapshot?.version === SNAPSHOT_VERSION ? options.snapshot.snapshot : undefined;
+  const given = options.snapshot;
+  // Another version, or a snapshot of a stopped actor, is discarded: the wallet re-syncs from scratch.
+  const restorable = given?.version === SNAPSHOT_VERSION && isRunning(given.snapshot) ? given.snapshot : undefined;
   const actor: WalletActor = createActor(machine, {
     input,
     ...(restorable ? { snapshot: restorable as never } : {}),
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   actor.start();
+
+  // A child that finished but whose completion the wallet has not yet handled would be restored as
+  // finished without ever telling the wallet (XState does not replay it), leaving a restored wallet
+  // waiting forever. `persist()` therefore returns the newest snapshot in which every child is running.
+  let consistent: unknown = null;
+  const capture = () => {
+    const persisted = actor.getPersistedSnapshot();
+    if (isRunning(persisted) && allChildrenActive(persisted)) consistent = persisted;
+  };
+  actor.subscribe(capture);
+  capture();
 
   const settled = (s: WalletSnapshot) => !s.hasTag('busy');
   const settle = () => waitFor(actor, settled);
@@ -100,6 +113,11 @@ export async function createTandemWallet(options: TandemWalletOptions): Promise<
   const run = (makeEvent: () => DistributiveOmit<Extract<WalletEvent, { opId: string }>, 'opId'>, progress?: ProgressCallback) =>
     enqueue(async () => {
       await settle();
+      // The last sync failed (a dropped connection, say): try again before giving up on the request.
+      if (actor.getSnapshot().matches('offline')) {
+        actor.send({ type: 'sync.refresh' });
+        await settle();
+      }
       const event = makeEvent();
       const opId = `op_${bytesToHex(randomBytes(12))}`;
       let last: unknown = null;
@@ -169,7 +187,10 @@ export async function createTandemWallet(options: TandemWalletOptions): Promise<
     },
     isWalletRecoverable: () => recoverable().length > 0,
     availableRecoveryMethods: recoverable,
-    persist: () => ({ version: SNAPSHOT_VERSION, snapshot: actor.getPersistedSnapshot() }),
+    persist: () => {
+      capture();
+      return { version: SNAPSHOT_VERSION, snapshot: consistent };
+    },
     refresh: () =>
       enqueue(async () => {
         await settle();
@@ -181,6 +202,13 @@ export async function createTandemWallet(options: TandemWalletOptions): Promise<
       vault.wipe();
     },
   };
+}
+
+const isRunning = (persisted: unknown): boolean => (persisted as { status?: unknown } | null)?.status === 'active';
+
+function allChildrenActive(persisted: unknown): boolean {
+  const children = (persisted as { children?: Record<string, { snapshot?: { status?: string } }> }).children ?? {};
+  return Object.values(children).every((c) => c.snapshot?.status === 'active' && allChildrenActive(c.snapshot));
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
