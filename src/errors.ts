@@ -36,7 +36,6 @@ export const ERROR_CODES = {
   WEBHOOK_FAILED: "The operator's webhook failed.",
   MALFORMED_MESSAGE: 'A message was malformed.',
   INVALID_INPUT: 'The input is invalid.',
-  SNAPSHOT_VERSION_MISMATCH: 'The persisted snapshot has another version and was discarded.',
   INTERNAL: 'An internal error occurred.',
 } as const satisfies Record<string, string>;
 

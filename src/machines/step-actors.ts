@@ -35,7 +35,10 @@ export const STEP_NAMES = [
   'runRecoverProtocol',
   'readShare',
   'runSignProtocol',
-  'forget',
 ] as const satisfies readonly (keyof Steps)[];
+
+// Every step has an actor: a step missing from STEP_NAMES fails the type check here.
+const allStepsNamed: Record<Exclude<keyof Steps, (typeof STEP_NAMES)[number]>, never> = {};
+void allStepsNamed;
 
 export const placeholderActors: StepActors = stepActors(unprovidedSteps());

@@ -68,8 +68,6 @@ export interface Steps {
     kind: SignRequest['kind'];
     shareHandle: VaultHandle;
   }): Promise<{ signature: string }>;
-  /** Drops vault entries an operation no longer needs (also on failure). */
-  forget(input: { handles: VaultHandle[] }): Promise<void>;
 }
 
 /** A fresh key per protocol session: a re-run is a new session, never a replay of a lost one. */
@@ -249,10 +247,6 @@ export function createSteps(deps: WalletDeps): Steps {
         throw new TandemError('SIGN_FAILED', { message: 'The signature does not verify under the wallet key.', details: { curve, pairId } });
       }
       return { signature: bytesToHex(result.signature) };
-    },
-
-    async forget({ handles }) {
-      for (const h of handles) vault.delete(h);
     },
   };
 

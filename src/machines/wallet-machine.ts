@@ -229,6 +229,10 @@ export const walletMachine = setup({
               { guard: 'operationRunning', actions: refusal('OPERATION_IN_PROGRESS') },
               { guard: 'walletIsLocked', actions: refusal('PAIR_LOCKED') },
               { guard: 'walletNeedsGeneration', target: '.generating', actions: 'markRunning' },
+              {
+                guard: { type: 'signingIs', params: { state: 'pending' } },
+                actions: refusal('STATE_INVALID', 'A new signing pair awaits its confirmation; refresh to resume it.'),
+              },
               { actions: refusal('STATE_INVALID', 'The wallet already has signing pairs; recover it instead.') },
             ],
             'recover.start': [

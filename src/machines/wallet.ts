@@ -132,9 +132,16 @@ export async function createTandemWallet(options: TandemWalletOptions): Promise<
         : null;
       try {
         actor.send({ ...event, opId } as WalletEvent);
-        const snap = await waitFor(actor, (s) => s.context.outcome?.opId === opId && settled(s));
+        let snap = await waitFor(actor, (s) => s.context.outcome?.opId === opId && settled(s)).catch((cause: unknown) => {
+          throw new TandemError('STATE_INVALID', { message: 'The wallet was stopped before the operation finished.', cause });
+        });
         const outcome = snap.context.outcome!;
         if (!outcome.ok) throw fromSerialized(outcome.error!);
+        if (snap.matches('offline')) {
+          // The operation succeeded but the sync after it did not: try once more so the app sees the result.
+          actor.send({ type: 'sync.refresh' });
+          snap = await settle();
+        }
         return snap;
       } finally {
         sub?.unsubscribe();
