@@ -9,6 +9,7 @@ import { MemoryBackupMethod, MemoryKeychain } from '../adapters/index.js';
 import { CustodianRules, MemoryStore } from '../custodian/index.js';
 import { createTandemWallet, type TandemWallet } from '../machines/index.js';
 import { MemoryCustodian, simulatedClientMpc } from '../testing/index.js';
+import type { Custodian } from '../adapters/ports.js';
 import { CURVES, type WalletView } from '../types.js';
 
 const say = (line = '') => process.stdout.write(line + '\n');
@@ -30,6 +31,37 @@ function printCustodian(view: WalletView): void {
   for (const b of view.backupPairs) say(`    custodian: backup pair ${b.curve} ${b.method} ${b.backupPairId}: ${b.status}`);
 }
 
+/** The custodian port, printing every pair status the custodian records as it happens. */
+function narrated(custodian: Custodian, view: () => Promise<WalletView>): Custodian {
+  const seen = new Map<string, string>();
+  const report = async () => {
+    const v = await view();
+    const rows = [
+      ...v.signingPairs.map((p) => [p.pairId, `signing pair ${p.curve} (epoch ${p.epoch}) ${p.pairId}`, p.status] as const),
+      ...v.backupPairs.map((b) => [b.backupPairId, `backup pair ${b.curve} ${b.method} ${b.backupPairId}`, b.status] as const),
+    ];
+    for (const [id, name, status] of rows) {
+      const before = seen.get(id);
+      if (before !== status) say(`    custodian: ${name}: ${before ? `${before} → ` : ''}${status}`);
+      seen.set(id, status);
+    }
+  };
+  const after = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    const r = await fn(...a);
+    await report();
+    return r;
+  };
+  return {
+    getWallet: () => custodian.getWallet(),
+    runProtocol: after((req, party) => custodian.runProtocol(req, party)) as Custodian['runProtocol'],
+    confirmSigningPair: after((id: string, key: string) => custodian.confirmSigningPair(id, key)),
+    confirmBackupKey: after((id: string, key: string) => custodian.confirmBackupKey(id, key)),
+    storeBackupCiphertext: after((id: string, c: Uint8Array, key: string) => custodian.storeBackupCiphertext(id, c, key)),
+    fetchBackupCiphertext: (id) => custodian.fetchBackupCiphertext(id),
+    confirmBackup: after((id: string, key: string) => custodian.confirmBackup(id, key)),
+  };
+}
+
 function watch(wallet: TandemWallet, label: string): void {
   let last = '';
   wallet.actor.subscribe((s) => {
@@ -48,10 +80,10 @@ async function main(): Promise<void> {
   const store = new MemoryStore();
   const rules = new CustodianRules({ store });
   const { walletId } = await rules.createWallet();
-  const custodian = new MemoryCustodian({ rules, walletId });
+  const view = () => rules.getWallet(walletId);
+  const custodian = narrated(new MemoryCustodian({ rules, walletId }), view);
   const password = new MemoryBackupMethod('PASSWORD');
   const mpc = simulatedClientMpc();
-  const view = () => rules.getWallet(walletId);
 
   say(`\n1. A new device opens wallet ${walletId}`);
   const device = await createTandemWallet({ custodian, keychain: new MemoryKeychain(), mpc, backupMethods: { PASSWORD: password } });
@@ -59,13 +91,11 @@ async function main(): Promise<void> {
 
   say('\n2. Generate');
   const addresses = await device.createWallet(progress);
-  printCustodian(await view());
   for (const c of CURVES) say(`    address ${c}: ${addresses[c]}`);
 
   say('\n3. Back up with PASSWORD');
   const pw = 'correct horse battery staple';
   await device.backupWallet('PASSWORD', { password: pw }, progress);
-  printCustodian(await view());
   say(`    backed up: ${device.isWalletBackedUp()}, recoverable with: ${device.availableRecoveryMethods().join(', ')}`);
 
   say('\n4. Sign on both curves');
@@ -80,7 +110,6 @@ async function main(): Promise<void> {
 
   say('\n6. Recover from the PASSWORD backup');
   const recovered = await replacement.recoverWallet('PASSWORD', { password: pw }, progress);
-  printCustodian(await view());
   for (const c of CURVES) {
     if (recovered[c] !== addresses[c]) throw new Error(`The ${c} address changed on recovery.`);
     say(`    address ${c}: ${recovered[c]} (unchanged)`);
@@ -93,6 +122,8 @@ async function main(): Promise<void> {
   if (final.active?.signingShares !== 'STORED_CLIENT' || final.active.backupShares !== 'STORED_CLIENT_BACKUP_SHARE') {
     throw new Error(`Unexpected final state ${describeState(final)}`);
   }
+  say('\nThe custodian now holds:');
+  printCustodian(await view());
   say('\nDone: signingShares reached STORED_CLIENT and backupShares reached STORED_CLIENT_BACKUP_SHARE; the addresses never changed.');
   replacement.stop();
 }
