@@ -1,0 +1,24 @@
+/**
+ * src/mpc: pure protocol code for two-party ECDSA on secp256k1 (ECDSA-2PC.md). No I/O, no timers, no
+ * globals beyond per-process caches of constants, no Node built-ins: primes and fast arithmetic are
+ * injected by the caller. This entry re-exports the building blocks; each file says why it is shaped so.
+ */
+export * from './assert.js';
+export * from './bigint.js';
+export * from './commitment.js';
+export * from './curve.js';
+export * from './encoding.js';
+export * from './int-commitment.js';
+export * from './modexp.js';
+export * from './oracle.js';
+export * from './paillier.js';
+export * from './pedersen.js';
+export * from './pi-dl.js';
+export * from './pi-eq.js';
+export * from './pi-ic.js';
+export * from './pi-n.js';
+export * from './pi-pdl.js';
+export * from './pi-range.js';
+export * from './primes.js';
+export * from './session.js';
+export * from './wire.js';
