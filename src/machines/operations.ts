@@ -36,7 +36,7 @@ export interface GenerateInput {
   readonly targets: readonly { readonly curve: Curve }[];
 }
 
-interface GenerateContext extends GenerateInput {
+export interface GenerateContext extends GenerateInput {
   readonly index: number;
   readonly pairId: string | null;
   readonly publicKey: string | null;
@@ -129,7 +129,7 @@ export interface BackupInput {
   readonly targets: readonly { readonly curve: Curve; readonly devicePairId: string; readonly publicKey: string }[];
 }
 
-interface BackupContext extends BackupInput {
+export interface BackupContext extends BackupInput {
   readonly index: number;
   readonly backupPairId: string | null;
   readonly replaces: string | null;
@@ -246,7 +246,7 @@ export interface RecoverInput {
   readonly targets: readonly { readonly curve: Curve; readonly backupPairId: string; readonly publicKey: string }[];
 }
 
-interface RecoverContext extends RecoverInput {
+export interface RecoverContext extends RecoverInput {
   readonly index: number;
   readonly envelopeHandle: string | null;
   readonly backupShareHandle: string | null;
@@ -376,7 +376,7 @@ export interface SignInput {
   readonly targets: readonly { readonly curve: Curve; readonly pairId: string; readonly publicKey: string }[];
 }
 
-interface SignContext extends SignInput {
+export interface SignContext extends SignInput {
   readonly index: number;
   readonly shareHandle: string | null;
   readonly signature: string | null;

@@ -1,0 +1,18 @@
+// CI: the built package imports by its own name through the exports map, and a wallet runs from it.
+import { createTandemWallet } from 'tandem-wallet';
+import { MemoryKeychain } from 'tandem-wallet/adapters';
+import { CustodianRules, MemoryStore } from 'tandem-wallet/custodian';
+import { TandemError } from 'tandem-wallet/errors';
+import { walletMachine } from 'tandem-wallet/machines';
+import { MemoryCustodian, simulatedClientMpc } from 'tandem-wallet/testing';
+import * as mpc from 'tandem-wallet/mpc';
+
+const rules = new CustodianRules({ store: new MemoryStore() });
+const { walletId } = await rules.createWallet();
+const wallet = await createTandemWallet({ custodian: new MemoryCustodian({ rules, walletId }), keychain: new MemoryKeychain(), mpc: simulatedClientMpc() });
+const addresses = await wallet.createWallet();
+wallet.stop();
+if (!addresses.SECP256K1 || !addresses.ED25519 || walletMachine.id !== 'wallet' || typeof TandemError !== 'function' || typeof mpc.encode !== 'function') {
+  throw new Error('the built package does not work');
+}
+console.log('dist smoke test: ok');
