@@ -54,12 +54,12 @@ export class MemoryStore implements Store {
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
+      // An injected failure belongs to the next transaction, even one whose body throws first.
+      const fail = this.failures > 0;
+      if (fail) this.failures--;
       const draft = copyTables(this.tables);
       const result = await fn(txOver(draft));
-      if (this.failures > 0) {
-        this.failures--;
-        throw new TandemError('INTERNAL', { message: 'The database transaction failed.', details: { injected: true } });
-      }
+      if (fail) throw new TandemError('INTERNAL', { message: 'The database transaction failed.', details: { injected: true } });
       this.tables = draft;
       return result;
     };

@@ -156,7 +156,7 @@ export class CustodianRules {
   }): Promise<SigningPairView> {
     const { custodianShare, ...request } = args;
     return this.mutate(args.walletId, args.idempotencyKey, { op: 'recordGeneratedPair', ...request, share: sha(custodianShare) }, async (tx, wallet) => {
-      await this.checkLease(tx, args.walletId, args.leaseToken);
+      await this.checkLease(tx, args.walletId, args.leaseToken, 'generate');
       if (wallet.publicKeys[args.curve] !== undefined) {
         throw new TandemError('STATE_INVALID', {
           message: 'The wallet already has a confirmed signing pair for this curve.',
@@ -164,7 +164,9 @@ export class CustodianRules {
         });
       }
       const now = this.clock();
-      for (const p of await pairsOf(tx, args.walletId, args.curve)) {
+      const pairs = await pairsOf(tx, args.walletId, args.curve);
+      assertNoLockedPair(pairs);
+      for (const p of pairs) {
         if (p.status === 'STORED_DATABASE') await tx.putSigningPair(supersededPair(p, now));
       }
       const pair = await this.newSigningPair(tx, wallet, args.curve, args.publicKey, custodianShare);
@@ -192,9 +194,12 @@ export class CustodianRules {
         throw new TandemError('PUBLIC_KEY_MISMATCH', { details: { pairId: pair.pairId, curve: pair.curve } });
       }
       const now = this.clock();
+      const pairs = await pairsOf(tx, args.walletId, pair.curve);
+      // A locked pair of the curve (even a suspended one) is evidence the operator must see first.
+      assertNoLockedPair(pairs);
       const confirmed: SigningPairRecord = { ...pair, status: 'STORED_CLIENT', updatedAt: now };
       await tx.putSigningPair(confirmed);
-      for (const p of await pairsOf(tx, args.walletId, pair.curve)) {
+      for (const p of pairs) {
         if (p.status === 'SUSPENDED') await tx.putSigningPair(supersededPair(p, now));
       }
       if (known === undefined) {
@@ -233,11 +238,11 @@ export class CustodianRules {
   async backupShareForRecovery(args: { walletId: string; backupPairId: string; leaseToken: number }): Promise<Uint8Array> {
     return this.store.transaction(async (tx) => {
       await mustActiveWallet(tx, args.walletId);
-      await this.checkLease(tx, args.walletId, args.leaseToken);
+      await this.checkLease(tx, args.walletId, args.leaseToken, 'recover');
       const backup = await mustBackupPair(tx, args.walletId, args.backupPairId);
       const completed = await mustCompletedBackup(tx, args.walletId, backup.curve, backup.backupPairId);
       if (!completed.custodianBackupShare) throw new TandemError('NO_VALID_BACKUP', { details: { backupPairId: backup.backupPairId } });
-      return completed.custodianBackupShare;
+      return completed.custodianBackupShare.slice();
     });
   }
 
@@ -257,17 +262,18 @@ export class CustodianRules {
   }): Promise<SigningPairView> {
     const { custodianShare, ...request } = args;
     return this.mutate(args.walletId, args.idempotencyKey, { op: 'recordRecoveredPair', ...request, share: sha(custodianShare) }, async (tx, wallet) => {
-      await this.checkLease(tx, args.walletId, args.leaseToken);
+      await this.checkLease(tx, args.walletId, args.leaseToken, 'recover');
       await mustCompletedBackup(tx, args.walletId, args.curve, args.backupPairId);
       const known = wallet.publicKeys[args.curve];
       if (known === undefined || known !== args.publicKey) {
         throw new TandemError('PUBLIC_KEY_MISMATCH', { details: { walletId: args.walletId, curve: args.curve } });
       }
       const now = this.clock();
-      for (const p of await pairsOf(tx, args.walletId, args.curve)) {
+      const pairs = await pairsOf(tx, args.walletId, args.curve);
+      assertNoLockedPair(pairs);
+      for (const p of pairs) {
         if (p.status === 'STORED_CLIENT') await tx.putSigningPair({ ...p, status: 'SUSPENDED', updatedAt: now });
         else if (p.status === 'STORED_DATABASE') await tx.putSigningPair(supersededPair(p, now));
-        else if (p.status === 'LOCKED') throw lockedError(p.pairId);
       }
       const pair = await this.newSigningPair(tx, wallet, args.curve, args.publicKey, custodianShare, args.backupPairId);
       return publicPair(pair);
@@ -280,10 +286,10 @@ export class CustodianRules {
   async signingShareForBackup(args: { walletId: string; curve: Curve; leaseToken: number }): Promise<{ pair: SigningPairView; share: Uint8Array }> {
     return this.store.transaction(async (tx) => {
       await mustActiveWallet(tx, args.walletId);
-      await this.checkLease(tx, args.walletId, args.leaseToken);
+      await this.checkLease(tx, args.walletId, args.leaseToken, 'backup');
       const pair = await mustCurrentConfirmedPair(tx, args.walletId, args.curve);
       if (!pair.custodianShare) throw new TandemError('INTERNAL', { details: { pairId: pair.pairId } });
-      return { pair: publicPair(pair), share: pair.custodianShare };
+      return { pair: publicPair(pair), share: pair.custodianShare.slice() };
     });
   }
 
@@ -306,8 +312,9 @@ export class CustodianRules {
     idempotencyKey: string;
   }): Promise<BackupPairView> {
     const { custodianBackupShare, ...request } = args;
-    return this.mutate(args.walletId, args.idempotencyKey, { op: 'recordBackupPair', ...request, share: sha(custodianBackupShare) }, async (tx, wallet) => {
-      await this.checkLease(tx, args.walletId, args.leaseToken);
+    const proven = args.proofOfCurrentBackup === true;
+    return this.mutate(args.walletId, args.idempotencyKey, { op: 'recordBackupPair', ...request, proofOfCurrentBackup: proven, share: sha(custodianBackupShare) }, async (tx, wallet) => {
+      await this.checkLease(tx, args.walletId, args.leaseToken, 'backup');
       await mustCurrentConfirmedPair(tx, args.walletId, args.curve);
       if (wallet.publicKeys[args.curve] !== args.publicKey) {
         throw new TandemError('PUBLIC_KEY_MISMATCH', { details: { walletId: args.walletId, curve: args.curve } });
@@ -316,12 +323,12 @@ export class CustodianRules {
       const sameSlot = (await tx.listBackupPairs(args.walletId)).filter(
         (b) => b.curve === args.curve && b.method === args.method,
       );
+      assertNoLockedBackup(sameSlot);
       const completed = sameSlot.find((b) => b.status === 'STORED_CLIENT_BACKUP_SHARE');
       if (completed) {
-        if (sameSlot.some((b) => b.status === 'LOCKED')) throw lockedError(completed.backupPairId);
         const stepUp = await tx.getStepUp(args.walletId, args.method);
         const stepUpLive = stepUp !== undefined && stepUp.expiresAt > now;
-        if (args.proofOfCurrentBackup !== true && !stepUpLive) {
+        if (!proven && !stepUpLive) {
           throw new TandemError('BACKUP_REPLACEMENT_UNAUTHORISED', {
             details: { walletId: args.walletId, curve: args.curve, method: args.method },
           });
@@ -340,7 +347,7 @@ export class CustodianRules {
         status: 'STORED_CUSTODIAN_BACKUP_SHARE',
         publicKey: args.publicKey,
         ...(completed ? { replaces: completed.backupPairId } : {}),
-        custodianBackupShare,
+        custodianBackupShare: custodianBackupShare.slice(),
         ciphertext: null,
         createdAt: now,
         updatedAt: now,
@@ -370,8 +377,12 @@ export class CustodianRules {
     idempotencyKey: string;
   }): Promise<BackupPairView> {
     const { ciphertext, ...request } = args;
+    if (ciphertext.length === 0 || ciphertext.length > MAX_CIPHERTEXT_BYTES) {
+      throw new TandemError('INVALID_INPUT', { message: `The ciphertext must be 1 to ${MAX_CIPHERTEXT_BYTES} bytes.` });
+    }
     return this.mutate(args.walletId, args.idempotencyKey, { op: 'storeBackupCiphertext', ...request, ciphertext: sha(ciphertext) }, async (tx) => {
       const b = await mustBackupPair(tx, args.walletId, args.backupPairId);
+      if (b.status === 'LOCKED') throw lockedError(b.backupPairId);
       if (b.ciphertext) {
         if (sha(b.ciphertext) === sha(ciphertext)) return publicBackup(b);
         throw new TandemError('STATE_INVALID', {
@@ -414,10 +425,10 @@ export class CustodianRules {
         });
       }
       const now = this.clock();
-      for (const other of await tx.listBackupPairs(args.walletId)) {
-        if (other.curve === b.curve && other.method === b.method && other.status === 'STORED_CLIENT_BACKUP_SHARE') {
-          await tx.putBackupPair(supersededBackup(other, now));
-        }
+      const sameSlot = (await tx.listBackupPairs(args.walletId)).filter((o) => o.curve === b.curve && o.method === b.method);
+      assertNoLockedBackup(sameSlot);
+      for (const other of sameSlot) {
+        if (other.status === 'STORED_CLIENT_BACKUP_SHARE') await tx.putBackupPair(supersededBackup(other, now));
       }
       const next: BackupPairRecord = { ...b, status: 'STORED_CLIENT_BACKUP_SHARE', updatedAt: now };
       await tx.putBackupPair(next);
@@ -501,7 +512,10 @@ export class CustodianRules {
           details: { pairId: p.pairId, status: p.status },
         });
       }
-      return { pair: publicPair(p), share: p.custodianShare };
+      // Only the curve's current pair signs, whatever an older pair's status says.
+      const current = await mustCurrentConfirmedPair(tx, args.walletId, p.curve);
+      if (current.pairId !== p.pairId) throw new TandemError('SHARE_REVOKED', { details: { pairId: p.pairId, status: p.status } });
+      return { pair: publicPair(p), share: p.custodianShare.slice() };
     });
     const decision = await this.hooks.signingPolicy({
       walletId: args.walletId,
@@ -530,7 +544,7 @@ export class CustodianRules {
     if (typeof idempotencyKey !== 'string' || idempotencyKey.length < 8 || idempotencyKey.length > 200) {
       throw new TandemError('INVALID_INPUT', { message: 'An idempotency key of 8 to 200 characters is required.' });
     }
-    const fingerprint = sha(utf8ToBytes(JSON.stringify(request)));
+    const fingerprint = sha(utf8ToBytes(canonicalJson(request)));
     return this.store.transaction(async (tx) => {
       const seen = await tx.getIdempotency(walletId, idempotencyKey);
       if (seen) {
@@ -552,9 +566,9 @@ export class CustodianRules {
     });
   }
 
-  private async checkLease(tx: StoreTx, walletId: string, token: number): Promise<void> {
+  private async checkLease(tx: StoreTx, walletId: string, token: number, operation: LeaseOperation): Promise<void> {
     const lease = await tx.getLease(walletId);
-    if (!lease || lease.token !== token || lease.expiresAt <= this.clock()) {
+    if (!lease || lease.token !== token || lease.operation !== operation || lease.expiresAt <= this.clock()) {
       throw new TandemError('STALE_LEASE', { details: { walletId } });
     }
   }
@@ -655,6 +669,31 @@ function expectBackupStatus(b: BackupPairRecord, status: BackupPairRecord['statu
 }
 
 const lockedError = (pairId: string) => new TandemError('PAIR_LOCKED', { details: { pairId } });
+
+function assertNoLockedPair(pairs: readonly SigningPairRecord[]): void {
+  const locked = pairs.find((p) => p.status === 'LOCKED');
+  if (locked) throw lockedError(locked.pairId);
+}
+
+function assertNoLockedBackup(pairs: readonly BackupPairRecord[]): void {
+  const locked = pairs.find((b) => b.status === 'LOCKED');
+  if (locked) throw lockedError(locked.backupPairId);
+}
+
+/** JSON with object keys sorted and undefined members dropped, so equal requests hash equally. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The encrypted client backup share is small; anything larger is not one. */
+const MAX_CIPHERTEXT_BYTES = 64 * 1024;
 
 const supersededPair = (p: SigningPairRecord, now: number): SigningPairRecord => ({
   ...p,
