@@ -99,6 +99,12 @@ export async function createTandemWallet(options: TandemWalletOptions): Promise<
 
   const settled = (s: WalletSnapshot) => !s.hasTag('busy');
   const settle = () => waitFor(actor, settled);
+  /** A failed sync (a dropped connection, say) is retried once before the app is told anything. */
+  const resyncIfOffline = async (): Promise<WalletSnapshot> => {
+    if (!actor.getSnapshot().matches('offline')) return actor.getSnapshot();
+    actor.send({ type: 'sync.refresh' });
+    return settle();
+  };
   if (restorable && settled(actor.getSnapshot())) actor.send({ type: 'sync.refresh' });
   await settle();
 
@@ -113,11 +119,7 @@ export async function createTandemWallet(options: TandemWalletOptions): Promise<
   const run = (makeEvent: () => DistributiveOmit<Extract<WalletEvent, { opId: string }>, 'opId'>, progress?: ProgressCallback) =>
     enqueue(async () => {
       await settle();
-      // The last sync failed (a dropped connection, say): try again before giving up on the request.
-      if (actor.getSnapshot().matches('offline')) {
-        actor.send({ type: 'sync.refresh' });
-        await settle();
-      }
+      await resyncIfOffline();
       const event = makeEvent();
       const opId = `op_${bytesToHex(randomBytes(12))}`;
       let last: unknown = null;
@@ -132,17 +134,13 @@ export async function createTandemWallet(options: TandemWalletOptions): Promise<
         : null;
       try {
         actor.send({ ...event, opId } as WalletEvent);
-        let snap = await waitFor(actor, (s) => s.context.outcome?.opId === opId && settled(s)).catch((cause: unknown) => {
+        const snap = await waitFor(actor, (s) => s.context.outcome?.opId === opId && settled(s)).catch((cause: unknown) => {
           throw new TandemError('STATE_INVALID', { message: 'The wallet was stopped before the operation finished.', cause });
         });
         const outcome = snap.context.outcome!;
         if (!outcome.ok) throw fromSerialized(outcome.error!);
-        if (snap.matches('offline')) {
-          // The operation succeeded but the sync after it did not: try once more so the app sees the result.
-          actor.send({ type: 'sync.refresh' });
-          snap = await settle();
-        }
-        return snap;
+        // The operation succeeded; if the sync after it did not, retry so the app sees the result.
+        return resyncIfOffline();
       } finally {
         sub?.unsubscribe();
       }

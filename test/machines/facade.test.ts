@@ -93,4 +93,24 @@ describe('the wallet facade', () => {
     expect(view.signingPairs.every((p) => p.status === 'STORED_CLIENT')).toBe(true);
     expect(regions(wallet)).toEqual({ signingShares: 'STORED_CLIENT', backupShares: 'STORED_CLIENT_BACKUP_SHARE' });
   });
+
+  it('retries a failed sync once, before a request and after an operation', async () => {
+    const world = await newWorld();
+    const { wallet } = await openDevice(world);
+    // The sync after Generate fails: the facade syncs again, so the new addresses are returned.
+    world.custodian.injectFault({ call: 'getWallet', when: 'before' });
+    const addresses = await wallet.createWallet();
+    expect(Object.keys(addresses)).toEqual(['SECP256K1', 'ED25519']);
+    // A refresh fails and leaves the wallet offline; the next request syncs first and goes through.
+    world.custodian.injectFault({ call: 'getWallet', when: 'before' });
+    await wallet.refresh();
+    expect(wallet.actor.getSnapshot().value).toBe('offline');
+    expect(wallet.actor.getSnapshot().context.lastError).toMatchObject({ code: 'WS_CLOSED' });
+    await wallet.signRaw('SECP256K1', digest);
+    // Twice in a row: the request is refused with the sync's own error code.
+    world.custodian.injectFault({ call: 'getWallet', when: 'before' });
+    await wallet.refresh();
+    world.custodian.injectFault({ call: 'getWallet', when: 'before' });
+    await expect(wallet.signRaw('SECP256K1', digest)).rejects.toMatchObject({ code: 'WS_CLOSED' });
+  });
 });
