@@ -247,8 +247,8 @@ export class CustodianRules {
   }
 
   /**
-   * Recover's commit: a fresh signing pair of the same key from a completed backup. The current pair is
-   * SUSPENDED (it can no longer sign) rather than destroyed, and superseded only when the new pair is
+   * Recover's commit: a fresh signing pair of the same key from a completed backup. The current pair
+   * (confirmed or locked) is SUSPENDED (it can no longer sign) rather than destroyed, and superseded only when the new pair is
    * confirmed, so a crash between the two leaves the wallet recoverable again from the same backup.
    */
   async recordRecoveredPair(args: {
@@ -269,11 +269,13 @@ export class CustodianRules {
         throw new TandemError('PUBLIC_KEY_MISMATCH', { details: { walletId: args.walletId, curve: args.curve } });
       }
       const now = this.clock();
-      const pairs = await pairsOf(tx, args.walletId, args.curve);
-      assertNoLockedPair(pairs);
-      for (const p of pairs) {
-        if (p.status === 'STORED_CLIENT') await tx.putSigningPair({ ...p, status: 'SUSPENDED', updatedAt: now });
-        else if (p.status === 'STORED_DATABASE') await tx.putSigningPair(supersededPair(p, now));
+      // A locked pair is suspended like any earlier pair (ECDSA-2PC §5.2): recovery stays possible,
+      // subject to the operator's recovery-authorisation hook.
+      for (const p of await pairsOf(tx, args.walletId, args.curve)) {
+        if (p.status === 'STORED_CLIENT' || p.status === 'LOCKED') {
+          const { lockedFrom: _dropped, ...rest } = p;
+          await tx.putSigningPair({ ...rest, status: 'SUSPENDED', updatedAt: now });
+        } else if (p.status === 'STORED_DATABASE') await tx.putSigningPair(supersededPair(p, now));
       }
       const pair = await this.newSigningPair(tx, wallet, args.curve, args.publicKey, custodianShare, args.backupPairId);
       return publicPair(pair);
@@ -446,16 +448,25 @@ export class CustodianRules {
 
   // ---- lock ----------------------------------------------------------------------------------------
 
-  /** Evidence of an attack: the pair (signing or backup) stops working until an operator unlocks it. */
+  /**
+   * Evidence of an attack: the pair stops working until an operator unlocks it. A signing pair is
+   * locked from `STORED_CLIENT` only (ECDSA-2PC §3): a pending pair cannot sign yet, and a suspended or
+   * superseded one never will again. Locking a locked pair is a no-op.
+   */
   async lockPair(args: { walletId: string; pairId: string; reason: string }): Promise<void> {
     await this.store.transaction(async (tx) => {
       await mustWallet(tx, args.walletId);
       const now = this.clock();
       const s = await tx.getSigningPair(args.pairId);
       if (s && s.walletId === args.walletId) {
-        if (s.status !== 'LOCKED' && s.status !== 'SUPERSEDED') {
-          await tx.putSigningPair({ ...s, status: 'LOCKED', lockedFrom: s.status, updatedAt: now });
+        if (s.status === 'LOCKED') return;
+        if (s.status !== 'STORED_CLIENT') {
+          throw new TandemError('STATE_INVALID', {
+            message: 'Only a STORED_CLIENT signing pair can be locked.',
+            details: { pairId: s.pairId, status: s.status },
+          });
         }
+        await tx.putSigningPair({ ...s, status: 'LOCKED', lockedFrom: s.status, updatedAt: now });
         return;
       }
       const b = await mustBackupPair(tx, args.walletId, args.pairId);

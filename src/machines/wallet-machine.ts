@@ -238,7 +238,7 @@ export const walletMachine = setup({
             'recover.start': [
               { guard: 'operationRunning', actions: refusal('OPERATION_IN_PROGRESS') },
               { guard: not('isMethodConfigured'), actions: refusal('BACKUP_METHOD_UNAVAILABLE') },
-              { guard: 'walletIsLocked', actions: refusal('PAIR_LOCKED') },
+              // A locked wallet stays recoverable (ECDSA-2PC §5.2); the operator's hook has the last word.
               { guard: 'hasCompletedBackup', target: '.recovering', actions: 'markRunning' },
               { actions: refusal('NO_VALID_BACKUP') },
             ],

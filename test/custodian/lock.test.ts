@@ -47,15 +47,22 @@ describe('lock and unlock of signing pairs', () => {
     expect(await rawState(h.store, walletId)).toEqual(before);
   });
 
-  it('a superseded pair cannot be locked (it stays SUPERSEDED)', async () => {
+  it('only a STORED_CLIENT signing pair can be locked: pending, suspended and superseded ones are refused', async () => {
     const h = makeHarness();
     await h.rules.createWallet({ walletId: 'w1' });
     const old = await generate(h, 'w1', 'SECP256K1', PK.a);
-    await generate(h, 'w1', 'SECP256K1', PK.a);
-    await h.rules.lockPair({ walletId: 'w1', pairId: old.pairId, reason: 'x' });
-    expect(await statusOf(h, 'w1', old.pairId)).toBe('SUPERSEDED');
+    const pending = await generate(h, 'w1', 'SECP256K1', PK.a);
+    const before = await rawState(h.store, 'w1');
+    await expect(h.rules.lockPair({ walletId: 'w1', pairId: old.pairId, reason: 'x' })).rejects.toMatchObject({ code: 'STATE_INVALID' });
+    await expect(h.rules.lockPair({ walletId: 'w1', pairId: pending.pairId, reason: 'x' })).rejects.toMatchObject({ code: 'STATE_INVALID' });
+    expect(await rawState(h.store, 'w1')).toEqual(before);
     await h.rules.unlockPair({ walletId: 'w1', pairId: old.pairId });
     expect(await statusOf(h, 'w1', old.pairId)).toBe('SUPERSEDED');
+
+    const { walletId, signing, backup } = await walletWithBackup(h, 'w2');
+    await recover(h, walletId, 'SECP256K1', backup.backupPairId, PK.a);
+    await expect(h.rules.lockPair({ walletId, pairId: signing.pairId, reason: 'x' })).rejects.toMatchObject({ code: 'STATE_INVALID' });
+    expect(await statusOf(h, walletId, signing.pairId)).toBe('SUSPENDED');
   });
 
   it('PAIR_NOT_FOUND for an unknown pair id', async () => {
@@ -76,39 +83,25 @@ describe('lock and unlock of signing pairs', () => {
       await expect(h.rules.signingShareForBackup({ walletId, curve: 'SECP256K1', leaseToken: lease.token })).rejects.toMatchObject(LOCKED);
     });
     await expect(recordBackup(h, walletId, 'SECP256K1', 'PASSKEY', PK.a)).rejects.toMatchObject(LOCKED);
-    await expect(recover(h, walletId, 'SECP256K1', backup.backupPairId, PK.a)).rejects.toMatchObject(LOCKED);
     const after = await rawState(h.store, walletId);
     expect({ ...after, wallet: { ...after.wallet, fencingToken: 0 } }).toEqual({ ...before, wallet: { ...before.wallet, fencingToken: 0 } });
     // after the unlock everything works again
     await h.rules.unlockPair({ walletId, pairId: signing.pairId });
     await expect(recordBackup(h, walletId, 'SECP256K1', 'PASSKEY', PK.a)).resolves.toMatchObject({ status: 'STORED_CUSTODIAN_BACKUP_SHARE' });
+    void backup;
   });
 
-  it('a locked pending (STORED_DATABASE) pair cannot be confirmed; unlock makes it confirmable again', async () => {
-    const h = makeHarness();
-    await h.rules.createWallet({ walletId: 'w1' });
-    const p = await generate(h, 'w1', 'ED25519', PK.ed);
-    await h.rules.lockPair({ walletId: 'w1', pairId: p.pairId, reason: 'x' });
-    await expect(h.rules.confirmSigningPair({ walletId: 'w1', pairId: p.pairId, idempotencyKey: h.key() })).rejects.toMatchObject(LOCKED);
-    expect((await h.rules.getWallet('w1')).publicKeys).toEqual({});
-    await h.rules.unlockPair({ walletId: 'w1', pairId: p.pairId });
-    expect(await statusOf(h, 'w1', p.pairId)).toBe('STORED_DATABASE');
-    await expect(h.rules.confirmSigningPair({ walletId: 'w1', pairId: p.pairId, idempotencyKey: h.key() })).resolves.toMatchObject({
-      status: 'STORED_CLIENT',
-    });
-  });
-
-  it('a locked recovered (pending) pair blocks the confirm and a retried recover', async () => {
+  it('a locked wallet stays recoverable: Recover suspends the locked pair, the confirm supersedes it', async () => {
     const h = makeHarness();
     const { walletId, signing, backup } = await walletWithBackup(h);
-    const p = await recover(h, walletId, 'SECP256K1', backup.backupPairId, PK.a);
-    await h.rules.lockPair({ walletId, pairId: p.pairId, reason: 'x' });
-    await expect(h.rules.confirmSigningPair({ walletId, pairId: p.pairId, idempotencyKey: h.key() })).rejects.toMatchObject(LOCKED);
-    await expect(recover(h, walletId, 'SECP256K1', backup.backupPairId, PK.a)).rejects.toMatchObject(LOCKED);
-    expect(await statusOf(h, walletId, signing.pairId)).toBe('SUSPENDED');
-    await h.rules.unlockPair({ walletId, pairId: p.pairId });
-    await h.rules.confirmSigningPair({ walletId, pairId: p.pairId, idempotencyKey: h.key() });
+    await h.rules.lockPair({ walletId, pairId: signing.pairId, reason: 'x' });
+    const next = await recover(h, walletId, 'SECP256K1', backup.backupPairId, PK.a);
+    const suspended = await signingPair(h.store, signing.pairId);
+    expect(suspended?.status).toBe('SUSPENDED');
+    expect(suspended && 'lockedFrom' in suspended).toBe(false);
+    await h.rules.confirmSigningPair({ walletId, pairId: next.pairId, idempotencyKey: h.key() });
     expect(await statusOf(h, walletId, signing.pairId)).toBe('SUPERSEDED');
+    await expect(h.rules.authorizeSign({ walletId, curve: 'SECP256K1', pairId: next.pairId, request: raw })).resolves.toBeDefined();
   });
 
   it('lock and unlock work on an archived wallet (operator actions)', async () => {

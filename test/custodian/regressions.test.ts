@@ -32,26 +32,9 @@ describe('rules regressions', () => {
     expect((await backupPair(h.store, backup.backupPairId))?.status).toBe('SUPERSEDED');
   });
 
-  it('3. a locked suspended pair blocks the confirmation of its successor', async () => {
+  it('4. only the current pair signs, even if an older one still says STORED_CLIENT', async () => {
     const h = makeHarness();
     const { walletId, signing, backup } = await walletWithBackup(h);
-    const next = await recover(h, walletId, 'SECP256K1', backup.backupPairId, PK.a);
-    await h.rules.lockPair({ walletId, pairId: signing.pairId, reason: 'test' });
-    await expect(h.rules.confirmSigningPair({ walletId, pairId: next.pairId, idempotencyKey: h.key('c') })).rejects.toMatchObject(LOCKED);
-    await h.rules.unlockPair({ walletId, pairId: signing.pairId });
-    await h.rules.confirmSigningPair({ walletId, pairId: next.pairId, idempotencyKey: h.key('c2') });
-    const view = await h.rules.getWallet(walletId);
-    expect(view.signingPairs.map((p) => p.status)).toEqual(['SUPERSEDED', 'STORED_CLIENT']);
-  });
-
-  it('4. generate cannot go around a locked pending pair, and only the current pair signs', async () => {
-    const h = makeHarness();
-    await h.rules.createWallet({ walletId: 'w1' });
-    const pending = await generate(h, 'w1', 'SECP256K1', PK.a);
-    await h.rules.lockPair({ walletId: 'w1', pairId: pending.pairId, reason: 'test' });
-    await expect(generate(h, 'w1', 'SECP256K1', PK.a)).rejects.toMatchObject(LOCKED);
-
-    const { walletId, signing, backup } = await walletWithBackup(h, 'w2');
     const next = await recover(h, walletId, 'SECP256K1', backup.backupPairId, PK.a);
     await h.rules.confirmSigningPair({ walletId, pairId: next.pairId, idempotencyKey: h.key('c') });
     const raw = { kind: 'raw', digest: 'ab'.repeat(32) };

@@ -85,10 +85,9 @@ describe('docs/lifecycle.md', () => {
       .split('\n')
       .filter((l) => l.startsWith('| `wallet.active.signingShares` | `recover.start`') || /^\|\s+\|\s+\|/.test(l));
     const recover = rows.slice(rows.findIndex((l) => l.includes('`recover.start`')));
-    expect(recover.slice(0, 5).map((l) => l.split(' | ').slice(2).join(' | '))).toEqual([
+    expect(recover.slice(0, 4).map((l) => l.split(' | ').slice(2).join(' | '))).toEqual([
       '`operationRunning` | refuse `OPERATION_IN_PROGRESS` |',
       '`not isMethodConfigured` | refuse `BACKUP_METHOD_UNAVAILABLE` |',
-      '`walletIsLocked` | refuse `PAIR_LOCKED` |',
       '`hasCompletedBackup` | → `wallet.active.signingShares.recovering` |',
       'else | refuse `NO_VALID_BACKUP` |',
     ]);
