@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   WALLET_ARCHIVED: 'The wallet was archived by the operator.',
   PUBLIC_KEY_MISMATCH: 'The new share pair does not belong to the wallet key.',
   POLICY_REFUSED: "The operator's signing policy refused this request.",
+  PRESIGNATURE_LIMIT: 'Too many presignatures are outstanding for this signing pair.',
   STALE_LEASE: 'The operation lost its lease on the wallet.',
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was already used for a different request.',
   KEYCHAIN_FAILED: 'The device keychain failed.',

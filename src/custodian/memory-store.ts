@@ -8,6 +8,7 @@ import type {
   BackupPairRecord,
   IdempotencyRecord,
   LeaseRecord,
+  PresignatureRecord,
   SigningPairRecord,
   StepUpRecord,
   Store,
@@ -23,6 +24,7 @@ interface Tables {
   backupPairs: Map<string, BackupPairRecord>;
   leases: Map<string, LeaseRecord>;
   idempotency: Map<string, IdempotencyRecord>;
+  presignatures: Map<string, PresignatureRecord>;
   stepUps: Map<string, StepUpRecord>;
 }
 
@@ -32,6 +34,7 @@ const copyTables = (t: Tables): Tables => ({
   backupPairs: new Map(t.backupPairs),
   leases: new Map(t.leases),
   idempotency: new Map(t.idempotency),
+  presignatures: new Map(t.presignatures),
   stepUps: new Map(t.stepUps),
 });
 
@@ -42,6 +45,7 @@ export class MemoryStore implements Store {
     backupPairs: new Map(),
     leases: new Map(),
     idempotency: new Map(),
+    presignatures: new Map(),
     stepUps: new Map(),
   };
   private queue: Promise<unknown> = Promise.resolve();
@@ -86,6 +90,9 @@ function txOver(t: Tables): StoreTx {
     deleteLease: async (walletId) => void t.leases.delete(walletId),
     getIdempotency: async (walletId, key) => t.idempotency.get(`${walletId}\u0000${key}`),
     putIdempotency: async (r) => void t.idempotency.set(`${r.walletId}\u0000${r.key}`, r),
+    getPresignature: async (sid) => t.presignatures.get(sid),
+    listPresignatures: async (walletId, pairId) => byWallet(t.presignatures, walletId).filter((r) => r.pairId === pairId),
+    putPresignature: async (r) => void t.presignatures.set(r.sid, r),
     getStepUp: async (walletId, method: BackupMethodName) => t.stepUps.get(`${walletId}\u0000${method}`),
     putStepUp: async (r) => void t.stepUps.set(`${r.walletId}\u0000${r.method}`, r),
     deleteStepUp: async (walletId, method) => void t.stepUps.delete(`${walletId}\u0000${method}`),

@@ -24,6 +24,7 @@ import type {
   BackupPairRecord,
   LeaseOperation,
   LeaseRecord,
+  PresignatureRecord,
   SigningPairRecord,
   Store,
   StoreTx,
@@ -38,7 +39,16 @@ export interface CustodianRulesOptions {
   /** How long a protocol session may hold the wallet before another may take it over. */
   readonly leaseTtlMs?: number;
   readonly newId?: (prefix: string) => string;
+  /** Outstanding (unused, unexpired) presignatures allowed per signing pair (ECDSA-2PC §4 rule 7). */
+  readonly presignatureCap?: number;
+  /** How long an unused presignature lives before it is burned. */
+  readonly presignatureTtlMs?: number;
+  /** Consecutive Π_sign failures that lock a pair as a suspected compromised client (§5.2). */
+  readonly signFailureLockThreshold?: number;
 }
+
+/** What `usePresignature` hands the signing session: the nonce to finish with, or the earlier answer. */
+export type PresignatureUse = { readonly kind: 'fresh'; readonly secret: Uint8Array } | { readonly kind: 'cached'; readonly answer: Uint8Array };
 
 export interface Lease {
   readonly walletId: string;
@@ -57,6 +67,9 @@ export class CustodianRules {
   private readonly clock: () => number;
   private readonly leaseTtlMs: number;
   private readonly newId: (prefix: string) => string;
+  private readonly presignatureCap: number;
+  private readonly presignatureTtlMs: number;
+  private readonly signFailureLockThreshold: number;
 
   constructor(options: CustodianRulesOptions) {
     this.store = options.store;
@@ -64,6 +77,9 @@ export class CustodianRules {
     this.clock = options.clock ?? Date.now;
     this.leaseTtlMs = options.leaseTtlMs ?? 60_000;
     this.newId = options.newId ?? defaultId;
+    this.presignatureCap = options.presignatureCap ?? 4;
+    this.presignatureTtlMs = options.presignatureTtlMs ?? 10 * 60_000;
+    this.signFailureLockThreshold = options.signFailureLockThreshold ?? 3;
   }
 
   // ---- wallets -------------------------------------------------------------------------------------
@@ -167,7 +183,7 @@ export class CustodianRules {
       const pairs = await pairsOf(tx, args.walletId, args.curve);
       assertNoLockedPair(pairs);
       for (const p of pairs) {
-        if (p.status === 'STORED_DATABASE') await tx.putSigningPair(supersededPair(p, now));
+        if (p.status === 'STORED_DATABASE') await putPair(tx, supersededPair(p, now));
       }
       const pair = await this.newSigningPair(tx, wallet, args.curve, args.publicKey, custodianShare);
       return publicPair(pair);
@@ -198,9 +214,9 @@ export class CustodianRules {
       // A locked pair of the curve (even a suspended one) is evidence the operator must see first.
       assertNoLockedPair(pairs);
       const confirmed: SigningPairRecord = { ...pair, status: 'STORED_CLIENT', updatedAt: now };
-      await tx.putSigningPair(confirmed);
+      await putPair(tx, confirmed);
       for (const p of pairs) {
-        if (p.status === 'SUSPENDED') await tx.putSigningPair(supersededPair(p, now));
+        if (p.status === 'SUSPENDED') await putPair(tx, supersededPair(p, now));
       }
       if (known === undefined) {
         await tx.putWallet({ ...wallet, publicKeys: { ...wallet.publicKeys, [pair.curve]: pair.publicKey } });
@@ -274,8 +290,8 @@ export class CustodianRules {
       for (const p of await pairsOf(tx, args.walletId, args.curve)) {
         if (p.status === 'STORED_CLIENT' || p.status === 'LOCKED') {
           const { lockedFrom: _dropped, ...rest } = p;
-          await tx.putSigningPair({ ...rest, status: 'SUSPENDED', updatedAt: now });
-        } else if (p.status === 'STORED_DATABASE') await tx.putSigningPair(supersededPair(p, now));
+          await putPair(tx, { ...rest, status: 'SUSPENDED', updatedAt: now });
+        } else if (p.status === 'STORED_DATABASE') await putPair(tx, supersededPair(p, now));
       }
       const pair = await this.newSigningPair(tx, wallet, args.curve, args.publicKey, custodianShare, args.backupPairId);
       return publicPair(pair);
@@ -466,7 +482,7 @@ export class CustodianRules {
             details: { pairId: s.pairId, status: s.status },
           });
         }
-        await tx.putSigningPair({ ...s, status: 'LOCKED', lockedFrom: s.status, updatedAt: now });
+        await putPair(tx, { ...s, status: 'LOCKED', lockedFrom: s.status, updatedAt: now });
         return;
       }
       const b = await mustBackupPair(tx, args.walletId, args.pairId);
@@ -485,7 +501,7 @@ export class CustodianRules {
       if (s && s.walletId === args.walletId) {
         if (s.status === 'LOCKED' && s.lockedFrom) {
           const { lockedFrom, ...rest } = s;
-          await tx.putSigningPair({ ...rest, status: lockedFrom, updatedAt: now });
+          await putPair(tx, { ...rest, status: lockedFrom, updatedAt: now });
         }
         return;
       }
@@ -511,22 +527,9 @@ export class CustodianRules {
   }): Promise<{ pair: SigningPairView; share: Uint8Array }> {
     const { pair, share } = await this.store.transaction(async (tx) => {
       await mustActiveWallet(tx, args.walletId);
-      const p = await mustSigningPair(tx, args.walletId, args.pairId);
+      const p = await this.mustSigner(tx, args.walletId, args.pairId);
       if (p.curve !== args.curve) throw new TandemError('INVALID_INPUT', { details: { pairId: p.pairId, curve: args.curve } });
-      if (p.status === 'LOCKED') throw lockedError(p.pairId);
-      if (p.status === 'SUSPENDED' || p.status === 'SUPERSEDED') {
-        throw new TandemError('SHARE_REVOKED', { details: { pairId: p.pairId, status: p.status } });
-      }
-      if (p.status !== 'STORED_CLIENT' || !p.custodianShare) {
-        throw new TandemError('STATE_INVALID', {
-          message: 'Only a confirmed signing pair can sign.',
-          details: { pairId: p.pairId, status: p.status },
-        });
-      }
-      // Only the curve's current pair signs, whatever an older pair's status says.
-      const current = await mustCurrentConfirmedPair(tx, args.walletId, p.curve);
-      if (current.pairId !== p.pairId) throw new TandemError('SHARE_REVOKED', { details: { pairId: p.pairId, status: p.status } });
-      return { pair: publicPair(p), share: p.custodianShare.slice() };
+      return { pair: publicPair(p), share: p.custodianShare!.slice() };
     });
     const decision = await this.hooks.signingPolicy({
       walletId: args.walletId,
@@ -538,6 +541,140 @@ export class CustodianRules {
       throw new TandemError('POLICY_REFUSED', { details: { pairId: args.pairId, reason: decision.reason } });
     }
     return { pair, share };
+  }
+
+  // ---- presignatures (ECDSA-2PC §3.2, §4, §5.2) ---------------------------------------------------------
+
+  /** S0: may this pair start another presignature? Only the current STORED_CLIENT pair, under the cap. */
+  async assertCanPresign(args: { walletId: string; pairId: string }): Promise<void> {
+    await this.store.transaction(async (tx) => this.checkPresign(tx, args.walletId, args.pairId));
+  }
+
+  /** S2: persists the custodian's half, unused, after the same checks as S0. */
+  async recordPresignature(args: { walletId: string; pairId: string; sid: string; secret: Uint8Array }): Promise<{ expiresAt: number }> {
+    return this.store.transaction(async (tx) => {
+      await this.checkPresign(tx, args.walletId, args.pairId);
+      if (!/^[0-9a-f]{2,128}$/.test(args.sid) || (await tx.getPresignature(args.sid))) {
+        throw new TandemError('MALFORMED_MESSAGE', { message: 'The presignature session id is malformed or already known.' });
+      }
+      const now = this.clock();
+      const expiresAt = now + this.presignatureTtlMs;
+      await tx.putPresignature({
+        walletId: args.walletId,
+        pairId: args.pairId,
+        sid: args.sid,
+        used: false,
+        secret: args.secret.slice(),
+        s4Hash: null,
+        answer: null,
+        createdAt: now,
+        expiresAt,
+      });
+      return { expiresAt };
+    });
+  }
+
+  /**
+   * S4 arrives: in one transaction, check the pair is still current and STORED_CLIENT, mark the
+   * presignature used and erase its secret from the store, keeping the hash of these S4 bytes. A
+   * byte-identical resend gets the cached answer; any other S4 for a used presignature is refused.
+   */
+  async usePresignature(args: { walletId: string; pairId: string; sid: string; s4: Uint8Array }): Promise<PresignatureUse> {
+    const s4Hash = sha(args.s4);
+    const use = await this.store.transaction(async (tx): Promise<PresignatureUse | { kind: 'expired' }> => {
+      await mustActiveWallet(tx, args.walletId);
+      const rec = await tx.getPresignature(args.sid);
+      const now = this.clock();
+      if (!rec || rec.walletId !== args.walletId || rec.pairId !== args.pairId) {
+        throw new TandemError('SIGN_FAILED', { message: 'No such presignature.', details: { pairId: args.pairId } });
+      }
+      if (rec.used) {
+        if (rec.s4Hash !== s4Hash) {
+          throw new TandemError('SIGN_FAILED', { message: 'The presignature was already used.', details: { pairId: args.pairId } });
+        }
+        if (!rec.answer) throw new TandemError('OPERATION_IN_PROGRESS', { details: { pairId: args.pairId } });
+        return { kind: 'cached', answer: rec.answer.slice() };
+      }
+      if (rec.expiresAt <= now || !rec.secret) {
+        // Burned in this transaction, refused after it: a throw here would roll the burn back.
+        await tx.putPresignature(burned(rec));
+        return { kind: 'expired' };
+      }
+      await this.mustSigner(tx, args.walletId, args.pairId);
+      await tx.putPresignature({ ...rec, used: true, secret: null, s4Hash });
+      return { kind: 'fresh', secret: rec.secret.slice() };
+    });
+    if (use.kind === 'expired') throw new TandemError('SIGN_FAILED', { message: 'The presignature expired.', details: { pairId: args.pairId } });
+    return use;
+  }
+
+  /** The signature (verified under Q) is kept as the answer to a resend; the failure streak ends. */
+  async recordSignature(args: { walletId: string; sid: string; answer: Uint8Array }): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      const rec = await tx.getPresignature(args.sid);
+      if (!rec || rec.walletId !== args.walletId || !rec.used || !rec.s4Hash) {
+        throw new TandemError('STATE_INVALID', { message: 'No used presignature to answer.' });
+      }
+      await tx.putPresignature({ ...rec, answer: args.answer.slice() });
+      const pair = await tx.getSigningPair(rec.pairId);
+      if (pair?.signFailures) await tx.putSigningPair({ ...pair, signFailures: 0 });
+    });
+  }
+
+  /**
+   * A signing session failed after S4. `proof`: Π_sign was rejected — counted, and the pair is LOCKED
+   * after `signFailureLockThreshold` in a row. `verify`: Π_sign passed but the signature did not verify —
+   * impossible unless soundness broke, so the pair is LOCKED at once. `abort`: a benign abort or timeout,
+   * kept apart from the cryptographic counters. The presignature is burned in every case.
+   */
+  async recordSignFailure(args: { walletId: string; pairId: string; sid: string; reason: 'proof' | 'verify' | 'abort' }): Promise<{ locked: boolean }> {
+    return this.store.transaction(async (tx) => {
+      const rec = await tx.getPresignature(args.sid);
+      if (rec && rec.walletId === args.walletId) await tx.putPresignature(burned(rec));
+      const pair = await mustSigningPair(tx, args.walletId, args.pairId);
+      if (args.reason === 'abort' || pair.status !== 'STORED_CLIENT') return { locked: pair.status === 'LOCKED' };
+      const failures = (pair.signFailures ?? 0) + (args.reason === 'proof' ? 1 : 0);
+      const lock = args.reason === 'verify' || failures >= this.signFailureLockThreshold;
+      const now = this.clock();
+      await putPair(tx, lock ? { ...pair, status: 'LOCKED', lockedFrom: 'STORED_CLIENT', signFailures: failures, updatedAt: now } : { ...pair, signFailures: failures });
+      return { locked: lock };
+    });
+  }
+
+  /**
+   * Operator, after restoring the custodian's database from a backup: a restore can turn a used
+   * presignature back into an unused one, so every presignature of the wallet is burned before serving.
+   */
+  async burnAllPresignatures(walletId: string): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      for (const p of await tx.listSigningPairs(walletId)) await burnPresignatures(tx, p);
+    });
+  }
+
+  private async checkPresign(tx: StoreTx, walletId: string, pairId: string): Promise<void> {
+    await mustActiveWallet(tx, walletId);
+    await this.mustSigner(tx, walletId, pairId);
+    const now = this.clock();
+    const outstanding = (await tx.listPresignatures(walletId, pairId)).filter((r) => !r.used && r.expiresAt > now);
+    if (outstanding.length >= this.presignatureCap) {
+      throw new TandemError('PRESIGNATURE_LIMIT', { details: { pairId, cap: this.presignatureCap } });
+    }
+  }
+
+  /** The pair may sign: current, STORED_CLIENT, else the error its status names (§3). */
+  private async mustSigner(tx: StoreTx, walletId: string, pairId: string): Promise<SigningPairRecord> {
+    const p = await mustSigningPair(tx, walletId, pairId);
+    if (p.status === 'LOCKED') throw lockedError(p.pairId);
+    if (p.status === 'SUSPENDED' || p.status === 'SUPERSEDED') {
+      throw new TandemError('SHARE_REVOKED', { details: { pairId: p.pairId, status: p.status } });
+    }
+    if (p.status !== 'STORED_CLIENT' || !p.custodianShare) {
+      throw new TandemError('STATE_INVALID', { message: 'Only a confirmed signing pair can sign.', details: { pairId: p.pairId, status: p.status } });
+    }
+    // Only the curve's current pair signs, whatever an older pair's status says.
+    const current = await mustCurrentConfirmedPair(tx, walletId, p.curve);
+    if (current.pairId !== p.pairId) throw new TandemError('SHARE_REVOKED', { details: { pairId: p.pairId, status: p.status } });
+    return p;
   }
 
   // ---- internals -----------------------------------------------------------------------------------
@@ -680,6 +817,21 @@ function expectBackupStatus(b: BackupPairRecord, status: BackupPairRecord['statu
 }
 
 const lockedError = (pairId: string) => new TandemError('PAIR_LOCKED', { details: { pairId } });
+
+/** Writes a signing pair; a pair that stops being STORED_CLIENT burns its presignatures (§4 rule 4). */
+async function putPair(tx: StoreTx, pair: SigningPairRecord): Promise<void> {
+  await tx.putSigningPair(pair);
+  if (pair.status !== 'STORED_CLIENT') await burnPresignatures(tx, pair);
+}
+
+async function burnPresignatures(tx: StoreTx, pair: SigningPairRecord): Promise<void> {
+  for (const r of await tx.listPresignatures(pair.walletId, pair.pairId)) {
+    if (!r.used || r.secret) await tx.putPresignature(burned(r));
+  }
+}
+
+/** To burn is to mark used and erase the secret (§4 rule 4); a used record keeps its S4 hash and answer. */
+const burned = (r: PresignatureRecord): PresignatureRecord => ({ ...r, used: true, secret: null });
 
 function assertNoLockedPair(pairs: readonly SigningPairRecord[]): void {
   const locked = pairs.find((p) => p.status === 'LOCKED');

@@ -30,8 +30,29 @@ export interface SigningPairRecord {
   readonly recoveredFrom?: string;
   /** The custodian's signing share, opaque here (the server encrypts it at rest); erased when superseded. */
   readonly custodianShare: Uint8Array | null;
+  /** Consecutive Π_sign failures (ECDSA-2PC §5.2); a success resets it. Absent means 0. */
+  readonly signFailures?: number;
   readonly createdAt: number;
   readonly updatedAt: number;
+}
+
+/**
+ * One presignature's custodian half (ECDSA-2PC §4). `used` is set before anything that depends on the
+ * message; to burn is to mark it used and erase its secret. A used record keeps the hash of the S4
+ * that used it and, once there is one, the answer, so a byte-identical resend gets the same answer.
+ */
+export interface PresignatureRecord {
+  readonly walletId: string;
+  readonly pairId: string;
+  /** Hex of the session id that names it. */
+  readonly sid: string;
+  readonly used: boolean;
+  /** The custodian's nonce material, opaque here (encrypted at rest by the server); null once used. */
+  readonly secret: Uint8Array | null;
+  readonly s4Hash: string | null;
+  readonly answer: Uint8Array | null;
+  readonly createdAt: number;
+  readonly expiresAt: number;
 }
 
 export interface BackupPairRecord {
@@ -91,6 +112,9 @@ export interface StoreTx {
   deleteLease(walletId: string): Promise<void>;
   getIdempotency(walletId: string, key: string): Promise<IdempotencyRecord | undefined>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;
+  getPresignature(sid: string): Promise<PresignatureRecord | undefined>;
+  listPresignatures(walletId: string, pairId: string): Promise<PresignatureRecord[]>;
+  putPresignature(record: PresignatureRecord): Promise<void>;
   getStepUp(walletId: string, method: BackupMethodName): Promise<StepUpRecord | undefined>;
   putStepUp(record: StepUpRecord): Promise<void>;
   deleteStepUp(walletId: string, method: BackupMethodName): Promise<void>;
