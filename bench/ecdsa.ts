@@ -1,0 +1,133 @@
+/**
+ * ECDSA-2PC figures (issue 3, part 1): key generation with both parties in one process, bytes on the
+ * wire, the client share's size, and the one-time integer-commitment setup. Server-side primes come
+ * from Node's generatePrimeSync, as on the custodian; arithmetic is src/mpc's BigInt reference backend.
+ */
+import { generatePrimeSync } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { intCommitmentPin } from '../src/mpc/int-commitment.js';
+import { createKeygenP1, createKeygenP2, type KeygenResult, type MpcParty } from '../src/mpc/keygen.js';
+import { generatePaillierKey } from '../src/mpc/paillier.js';
+import { generateIntCommitmentParams, verifyIc } from '../src/mpc/pi-ic.js';
+import type { PrimeSource } from '../src/mpc/primes.js';
+import { derivePid } from '../src/mpc/session.js';
+
+export const nodePrimes: PrimeSource = (bits, { safe }) => generatePrimeSync(bits, { safe, bigint: true });
+
+export interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: 'ms' | 'bytes';
+  readonly budget?: string;
+  readonly note?: string;
+  /** One of the figures the issue names for `--json`; the others are printed only. */
+  readonly json?: boolean;
+}
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+};
+
+function timed<T>(f: () => T): [T, number] {
+  const t0 = performance.now();
+  const out = f();
+  return [out, performance.now() - t0];
+}
+
+interface KeygenRun {
+  readonly total: number;
+  readonly custodian: number;
+  readonly client: number;
+  readonly bytes: number;
+  readonly share: number;
+}
+
+/** One keygen, both parties in this process, each party's compute timed separately. */
+function keygen(p1: MpcParty<KeygenResult>, p2: MpcParty<KeygenResult>): KeygenRun {
+  let custodian = 0;
+  let client = 0;
+  let bytes = 0;
+  const on1 = <T>(f: () => T): T => {
+    const [out, ms] = timed(f);
+    custodian += ms;
+    return out;
+  };
+  const on2 = <T>(f: () => T): T => {
+    const [out, ms] = timed(f);
+    client += ms;
+    return out;
+  };
+  const sent = (ms: Uint8Array[]): Uint8Array => {
+    const [m] = ms;
+    if (m === undefined || ms.length !== 1) throw new Error('expected one message');
+    bytes += m.length;
+    return m;
+  };
+  const t0 = performance.now();
+  const k1 = sent(on1(() => p1.start()));
+  on2(() => p2.start());
+  const k2 = sent(on2(() => p2.receive(k1)).messages);
+  const k3 = sent(on1(() => p1.receive(k2)).messages);
+  const r3 = on2(() => p2.receive(k3));
+  const k4 = sent(r3.messages);
+  const r4 = on1(() => p1.receive(k4));
+  const total = performance.now() - t0;
+  if (r3.result === undefined || r4.result === undefined || r3.result.publicKey !== r4.result.publicKey) {
+    throw new Error('keygen did not agree');
+  }
+  return { total, custodian, client, bytes, share: r3.result.share.length };
+}
+
+export function benchEcdsa(reps: number): Figure[] {
+  const pid1 = derivePid(new TextEncoder().encode('bench custodian'));
+  const pid2 = derivePid(new TextEncoder().encode('bench client'));
+
+  // One-time: the custodian makes (Ñ, g̃, h̃) from two fresh safe primes and proves them; the client checks.
+  const [ic, genMs] = timed(() => generateIntCommitmentParams(nodePrimes));
+  const [, verifyMs] = timed(() => verifyIc(ic.params, ic.proof, 'dkg'));
+  const icPin = intCommitmentPin(ic.params);
+
+  // A client's first keygen carries Π_IC; later ones rely on the pin (what keygen_ms measures).
+  const first = keygen(
+    createKeygenP1({ pid1, pid2, epoch: 0n, primeSource: nodePrimes, intCommitment: ic }),
+    createKeygenP2({ pid1, pid2 }),
+  );
+
+  const runs: KeygenRun[] = [];
+  for (let i = 0; i < reps; i++) {
+    runs.push(
+      keygen(
+        createKeygenP1({ pid1, pid2, epoch: 0n, primeSource: nodePrimes, intCommitment: ic, sendIcProof: false }),
+        createKeygenP2({ pid1, pid2, icPin }),
+      ),
+    );
+  }
+  const paillier = Array.from({ length: reps }, () => timed(() => generatePaillierKey(nodePrimes))[1]);
+  const last = runs[runs.length - 1];
+  if (last === undefined) throw new Error('no runs');
+
+  return [
+    {
+      name: 'ecdsa.keygen_ms', json: true,
+      value: median(runs.map((r) => r.total)),
+      unit: 'ms',
+      budget: '≤ 1500 ms',
+      note: `median of ${reps}; fresh Paillier key included, Ñ pinned`,
+    },
+    { name: 'ecdsa.keygen_custodian_ms', value: median(runs.map((r) => r.custodian)), unit: 'ms', note: 'P1 compute, incl. the Paillier key' },
+    { name: 'ecdsa.keygen_client_ms', value: median(runs.map((r) => r.client)), unit: 'ms', note: 'P2 compute' },
+    { name: 'ecdsa.paillier_keygen_ms', value: median(paillier), unit: 'ms', note: 'two 1024-bit primes from generatePrimeSync, CRT set-up' },
+    { name: 'ecdsa.keygen_bytes', json: true, value: last.bytes, unit: 'bytes', note: 'K1–K4, both directions, Ñ pinned' },
+    { name: 'ecdsa.keygen_first_bytes', value: first.bytes, unit: 'bytes', note: 'a client not yet pinned: K1 carries Π_IC' },
+    { name: 'ecdsa.keygen_first_ms', value: first.total, unit: 'ms', note: 'one run, Π_IC verified inside K1' },
+    { name: 'ecdsa.client_share_bytes', json: true, value: last.share, unit: 'bytes', budget: '≤ 8192 bytes' },
+    {
+      name: 'ecdsa.ic_params_ms', json: true,
+      value: genMs + verifyMs,
+      unit: 'ms',
+      note: `one-time, once: generation + Π_IC ${genMs.toFixed(0)} ms (two safe primes; varies a lot), client check ${verifyMs.toFixed(0)} ms`,
+    },
+  ];
+}
