@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CustodianRules } from '../../src/custodian/rules.js';
-import { MemoryStore } from '../../src/custodian/memory-store.js';
+import { newTestStore, type TestStore } from '../helpers/stores.js';
 import type { Store, StoreTx } from '../../src/custodian/store.js';
 import {
   PK,
@@ -119,7 +119,7 @@ describe('a failed transaction changes nothing', () => {
 
   it('a store error in the middle of a rule (after some writes) leaves nothing half-written', async () => {
     // a store whose n-th write inside a transaction throws, as a database error would mid-way
-    const inner = new MemoryStore();
+    const inner = newTestStore();
     let failAtWrite = 0;
     const store: Store = {
       transaction: (fn) =>
@@ -170,7 +170,7 @@ describe('a failed transaction changes nothing', () => {
 
 describe('transactions are serialised', () => {
   /** A store that counts how many transaction bodies run at once. */
-  function countingStore(inner: MemoryStore) {
+  function countingStore(inner: TestStore) {
     let active = 0;
     let maxActive = 0;
     const store: Store = {
@@ -192,7 +192,7 @@ describe('transactions are serialised', () => {
   }
 
   it('many concurrent calls never run two transaction bodies at once', async () => {
-    const inner = new MemoryStore();
+    const inner = newTestStore();
     const { store, maxActive } = countingStore(inner);
     let n = 0;
     const rules = new CustodianRules({ store, clock: () => T0, newId: (p) => `${p}_${++n}` });

@@ -1,10 +1,10 @@
 /**
- * Shared set-up for the custodian rule tests: a CustodianRules over a MemoryStore with an injected
+ * Shared set-up for the custodian rule tests: a CustodianRules over a TestStore with an injected
  * clock and deterministic ids, idempotency-key and public-key factories, the usual flows (generate +
  * confirm, a completed backup, a recover) and a raw snapshot of everything the store holds for a wallet.
  */
 import { CustodianRules, type Lease } from '../../src/custodian/rules.js';
-import { MemoryStore } from '../../src/custodian/memory-store.js';
+import { newTestStore, type TestStore } from '../helpers/stores.js';
 import type { CustodianHooks } from '../../src/custodian/hooks.js';
 import type {
   BackupPairRecord,
@@ -37,7 +37,7 @@ export const bytes = (...values: number[]) => new Uint8Array(values);
 
 export interface Harness {
   readonly rules: CustodianRules;
-  readonly store: MemoryStore;
+  readonly store: TestStore;
   readonly clock: { now: number; advance(ms: number): void };
   /** A fresh, valid idempotency key. */
   key(label?: string): string;
@@ -49,7 +49,7 @@ export interface HarnessOptions {
 }
 
 export function makeHarness(options: HarnessOptions = {}): Harness {
-  const store = new MemoryStore();
+  const store = newTestStore();
   const clock = {
     now: T0,
     advance(ms: number) {
@@ -180,7 +180,7 @@ export interface RawState {
 }
 
 /** Everything the store holds about a wallet (except idempotency records, which cannot be listed). */
-export async function rawState(store: MemoryStore, walletId: string): Promise<RawState> {
+export async function rawState(store: TestStore, walletId: string): Promise<RawState> {
   return store.transaction(async (tx) => {
     const byId = <T extends { createdAt: number }>(key: (r: T) => string) => (a: T, b: T) => key(a).localeCompare(key(b));
     return {
@@ -193,11 +193,11 @@ export async function rawState(store: MemoryStore, walletId: string): Promise<Ra
   });
 }
 
-export async function signingPair(store: MemoryStore, pairId: string): Promise<SigningPairRecord | undefined> {
+export async function signingPair(store: TestStore, pairId: string): Promise<SigningPairRecord | undefined> {
   return store.transaction((tx) => tx.getSigningPair(pairId));
 }
 
-export async function backupPair(store: MemoryStore, backupPairId: string): Promise<BackupPairRecord | undefined> {
+export async function backupPair(store: TestStore, backupPairId: string): Promise<BackupPairRecord | undefined> {
   return store.transaction((tx) => tx.getBackupPair(backupPairId));
 }
 

@@ -16,7 +16,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CustodianRules } from '../../src/custodian/rules.js';
-import { MemoryStore } from '../../src/custodian/memory-store.js';
+import { newTestStore } from '../helpers/stores.js';
 import type { BackupPairRecord, LeaseOperation, SigningPairRecord } from '../../src/custodian/store.js';
 import { TandemError } from '../../src/errors.js';
 import { BACKUP_METHODS, CURVES, type BackupMethodName, type Curve } from '../../src/types.js';
@@ -101,7 +101,7 @@ const effective = (p: { status: string; lockedFrom?: string }) => (p.status === 
 class Run {
   now = T0;
   hooksAllow = { recovery: true, policy: true };
-  readonly store = new MemoryStore();
+  readonly store = newTestStore();
   private n = 0;
   private k = 0;
   readonly rules = new CustodianRules({

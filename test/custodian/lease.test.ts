@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CustodianRules } from '../../src/custodian/rules.js';
-import { MemoryStore } from '../../src/custodian/memory-store.js';
+import { newTestStore } from '../helpers/stores.js';
 import { LEASE_TTL, PK, T0, bytes, generateConfirmed, makeHarness, rawState, type Harness } from './helpers.js';
 
 const recordGen = (h: Harness, walletId: string, leaseToken: number, publicKey: string = PK.a) =>
@@ -175,7 +175,7 @@ describe('the wallet lease', () => {
 
   it('uses the default ttl of 60 s when none is configured', async () => {
     let now = T0;
-    const rules = new CustodianRules({ store: new MemoryStore(), clock: () => now });
+    const rules = new CustodianRules({ store: newTestStore(), clock: () => now });
     const w = await rules.createWallet();
     expect(w.walletId).toMatch(/^wal_[0-9a-f]{24}$/);
     const lease = await rules.acquireLease({ walletId: w.walletId, operation: 'generate', holder: 'a' });

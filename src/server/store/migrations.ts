@@ -1,0 +1,90 @@
+/**
+ * The custodian's schema, as an ordered list of migrations. Each runs once, in its own transaction, and
+ * is recorded in `schema_migrations`; a database from a newer release (an unknown version) is refused
+ * rather than guessed at. The same tables serve SQLite and, with its own dialect file, PostgreSQL.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'wallets, pairs, leases, idempotency, presignatures, step-ups',
+    sql: `
+      CREATE TABLE wallets (
+        wallet_id     TEXT PRIMARY KEY,
+        archived      INTEGER NOT NULL,
+        created_at    INTEGER NOT NULL,
+        epochs        TEXT NOT NULL,
+        public_keys   TEXT NOT NULL,
+        fencing_token INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE signing_pairs (
+        pair_id         TEXT PRIMARY KEY,
+        wallet_id       TEXT NOT NULL REFERENCES wallets (wallet_id),
+        curve           TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        locked_from     TEXT,
+        epoch           INTEGER NOT NULL,
+        public_key      TEXT NOT NULL,
+        recovered_from  TEXT,
+        custodian_share BLOB,
+        sign_failures   INTEGER NOT NULL DEFAULT 0,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX signing_pairs_by_wallet ON signing_pairs (wallet_id, curve);
+      CREATE TABLE backup_pairs (
+        backup_pair_id         TEXT PRIMARY KEY,
+        wallet_id              TEXT NOT NULL REFERENCES wallets (wallet_id),
+        curve                  TEXT NOT NULL,
+        method                 TEXT NOT NULL,
+        status                 TEXT NOT NULL,
+        locked_from            TEXT,
+        public_key             TEXT NOT NULL,
+        replaces               TEXT,
+        custodian_backup_share BLOB,
+        ciphertext             BLOB,
+        created_at             INTEGER NOT NULL,
+        updated_at             INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX backup_pairs_by_wallet ON backup_pairs (wallet_id, curve, method);
+      CREATE TABLE leases (
+        wallet_id  TEXT PRIMARY KEY REFERENCES wallets (wallet_id),
+        holder     TEXT NOT NULL,
+        operation  TEXT NOT NULL,
+        token      INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE idempotency (
+        wallet_id   TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        result      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (wallet_id, key)
+      ) STRICT;
+      CREATE TABLE presignatures (
+        sid        TEXT PRIMARY KEY,
+        wallet_id  TEXT NOT NULL,
+        pair_id    TEXT NOT NULL,
+        used       INTEGER NOT NULL,
+        secret     BLOB,
+        s4_hash    TEXT,
+        answer     BLOB,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX presignatures_by_pair ON presignatures (wallet_id, pair_id);
+      CREATE TABLE step_ups (
+        wallet_id  TEXT NOT NULL,
+        method     TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (wallet_id, method)
+      ) STRICT;
+    `,
+  },
+];

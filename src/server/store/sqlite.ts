@@ -1,0 +1,298 @@
+/**
+ * The custodian's Store on SQLite (better-sqlite3): the embedded default, one file per deployment.
+ *
+ * better-sqlite3 is synchronous and the Store's transactions are async, so a transaction is an explicit
+ * BEGIN IMMEDIATE … COMMIT around the rules' callback, and transactions on one Store object run one at a
+ * time (a promise chain), as on one connection they must. BEGIN IMMEDIATE takes SQLite's write lock at
+ * the start, so a second process on the same file waits (busy_timeout) instead of interleaving: every
+ * rule's read-decide-write is then a compare-and-set. The rules call no hook and do no I/O inside a
+ * transaction, so nothing slow holds the lock.
+ */
+import Database from 'better-sqlite3';
+import type { BackupMethodName, BackupPairStatus, Curve, SigningPairStatus } from '../../types.js';
+import type {
+  BackupPairRecord,
+  IdempotencyRecord,
+  LeaseOperation,
+  LeaseRecord,
+  PresignatureRecord,
+  SigningPairRecord,
+  StepUpRecord,
+  Store,
+  StoreTx,
+  WalletRecord,
+} from '../../custodian/store.js';
+import { TandemError } from '../../errors.js';
+import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
+
+type Row = Record<string, unknown>;
+
+export interface SqliteStoreOptions {
+  /** How long to wait for another process's write lock, in ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Opens (creating if need be) the database at `path` (':memory:' for a throwaway one) and migrates it. */
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    migrate(this.db, SQLITE_MIGRATIONS);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.tx);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      }
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private readonly tx: StoreTx = (() => {
+    const db = () => this.db;
+    const one = (sql: string, ...args: unknown[]) => db().prepare(sql).get(...args) as Row | undefined;
+    const all = (sql: string, ...args: unknown[]) => db().prepare(sql).all(...args) as Row[];
+    const run = (sql: string, params: Record<string, unknown>) => void db().prepare(sql).run(params);
+    return {
+      getWallet: async (id) => mapOpt(one('SELECT * FROM wallets WHERE wallet_id = ?', id), toWallet),
+      putWallet: async (w) =>
+        run(
+          `INSERT INTO wallets (wallet_id, archived, created_at, epochs, public_keys, fencing_token)
+           VALUES (@walletId, @archived, @createdAt, @epochs, @publicKeys, @fencingToken)
+           ON CONFLICT (wallet_id) DO UPDATE SET archived = excluded.archived, epochs = excluded.epochs,
+             public_keys = excluded.public_keys, fencing_token = excluded.fencing_token`,
+          {
+            walletId: w.walletId,
+            archived: w.archived ? 1 : 0,
+            createdAt: w.createdAt,
+            epochs: JSON.stringify(w.epochs),
+            publicKeys: JSON.stringify(w.publicKeys),
+            fencingToken: w.fencingToken,
+          },
+        ),
+      getSigningPair: async (id) => mapOpt(one('SELECT * FROM signing_pairs WHERE pair_id = ?', id), toSigningPair),
+      listSigningPairs: async (walletId) => all('SELECT * FROM signing_pairs WHERE wallet_id = ? ORDER BY rowid', walletId).map(toSigningPair),
+      putSigningPair: async (p) =>
+        run(
+          `INSERT INTO signing_pairs (pair_id, wallet_id, curve, status, locked_from, epoch, public_key, recovered_from,
+             custodian_share, sign_failures, created_at, updated_at)
+           VALUES (@pairId, @walletId, @curve, @status, @lockedFrom, @epoch, @publicKey, @recoveredFrom,
+             @custodianShare, @signFailures, @createdAt, @updatedAt)
+           ON CONFLICT (pair_id) DO UPDATE SET status = excluded.status, locked_from = excluded.locked_from,
+             custodian_share = excluded.custodian_share, sign_failures = excluded.sign_failures, updated_at = excluded.updated_at`,
+          {
+            pairId: p.pairId,
+            walletId: p.walletId,
+            curve: p.curve,
+            status: p.status,
+            lockedFrom: p.lockedFrom ?? null,
+            epoch: p.epoch,
+            publicKey: p.publicKey,
+            recoveredFrom: p.recoveredFrom ?? null,
+            custodianShare: blob(p.custodianShare),
+            signFailures: p.signFailures ?? 0,
+            createdAt: p.createdAt,
+            updatedAt: p.updatedAt,
+          },
+        ),
+      getBackupPair: async (id) => mapOpt(one('SELECT * FROM backup_pairs WHERE backup_pair_id = ?', id), toBackupPair),
+      listBackupPairs: async (walletId) => all('SELECT * FROM backup_pairs WHERE wallet_id = ? ORDER BY rowid', walletId).map(toBackupPair),
+      putBackupPair: async (b) =>
+        run(
+          `INSERT INTO backup_pairs (backup_pair_id, wallet_id, curve, method, status, locked_from, public_key, replaces,
+             custodian_backup_share, ciphertext, created_at, updated_at)
+           VALUES (@backupPairId, @walletId, @curve, @method, @status, @lockedFrom, @publicKey, @replaces,
+             @custodianBackupShare, @ciphertext, @createdAt, @updatedAt)
+           ON CONFLICT (backup_pair_id) DO UPDATE SET status = excluded.status, locked_from = excluded.locked_from,
+             custodian_backup_share = excluded.custodian_backup_share, ciphertext = excluded.ciphertext,
+             updated_at = excluded.updated_at`,
+          {
+            backupPairId: b.backupPairId,
+            walletId: b.walletId,
+            curve: b.curve,
+            method: b.method,
+            status: b.status,
+            lockedFrom: b.lockedFrom ?? null,
+            publicKey: b.publicKey,
+            replaces: b.replaces ?? null,
+            custodianBackupShare: blob(b.custodianBackupShare),
+            ciphertext: blob(b.ciphertext),
+            createdAt: b.createdAt,
+            updatedAt: b.updatedAt,
+          },
+        ),
+      getLease: async (walletId) => mapOpt(one('SELECT * FROM leases WHERE wallet_id = ?', walletId), toLease),
+      putLease: async (l) =>
+        run(
+          `INSERT INTO leases (wallet_id, holder, operation, token, expires_at) VALUES (@walletId, @holder, @operation, @token, @expiresAt)
+           ON CONFLICT (wallet_id) DO UPDATE SET holder = excluded.holder, operation = excluded.operation,
+             token = excluded.token, expires_at = excluded.expires_at`,
+          { ...l },
+        ),
+      deleteLease: async (walletId) => run('DELETE FROM leases WHERE wallet_id = @walletId', { walletId }),
+      getIdempotency: async (walletId, key) => mapOpt(one('SELECT * FROM idempotency WHERE wallet_id = ? AND key = ?', walletId, key), toIdempotency),
+      putIdempotency: async (r) =>
+        run(
+          `INSERT INTO idempotency (wallet_id, key, fingerprint, result, created_at) VALUES (@walletId, @key, @fingerprint, @result, @createdAt)
+           ON CONFLICT (wallet_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result`,
+          { ...r },
+        ),
+      getPresignature: async (sid) => mapOpt(one('SELECT * FROM presignatures WHERE sid = ?', sid), toPresignature),
+      listPresignatures: async (walletId, pairId) =>
+        all('SELECT * FROM presignatures WHERE wallet_id = ? AND pair_id = ? ORDER BY rowid', walletId, pairId).map(toPresignature),
+      putPresignature: async (r) =>
+        run(
+          `INSERT INTO presignatures (sid, wallet_id, pair_id, used, secret, s4_hash, answer, created_at, expires_at)
+           VALUES (@sid, @walletId, @pairId, @used, @secret, @s4Hash, @answer, @createdAt, @expiresAt)
+           ON CONFLICT (sid) DO UPDATE SET used = excluded.used, secret = excluded.secret, s4_hash = excluded.s4_hash,
+             answer = excluded.answer`,
+          {
+            sid: r.sid,
+            walletId: r.walletId,
+            pairId: r.pairId,
+            used: r.used ? 1 : 0,
+            secret: blob(r.secret),
+            s4Hash: r.s4Hash,
+            answer: blob(r.answer),
+            createdAt: r.createdAt,
+            expiresAt: r.expiresAt,
+          },
+        ),
+      getStepUp: async (walletId, method) => mapOpt(one('SELECT * FROM step_ups WHERE wallet_id = ? AND method = ?', walletId, method), toStepUp),
+      putStepUp: async (r) =>
+        run(
+          `INSERT INTO step_ups (wallet_id, method, expires_at) VALUES (@walletId, @method, @expiresAt)
+           ON CONFLICT (wallet_id, method) DO UPDATE SET expires_at = excluded.expires_at`,
+          { ...r },
+        ),
+      deleteStepUp: async (walletId, method) => run('DELETE FROM step_ups WHERE wallet_id = @walletId AND method = @method', { walletId, method }),
+    };
+  })();
+}
+
+/** Applies the migrations this database lacks; refuses a database migrated by a newer release. */
+export function migrate(db: Database.Database, migrations: readonly Migration[]): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+  const known = new Set(migrations.map((m) => m.version));
+  const unknown = [...applied].filter((v) => !known.has(v));
+  if (unknown.length > 0) {
+    throw new TandemError('INTERNAL', { message: 'The database was migrated by a newer release.', details: { versions: unknown.map(String) } });
+  }
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    }).immediate();
+  }
+}
+
+// ---- row mapping -----------------------------------------------------------------------------------
+
+const mapOpt = <T>(row: Row | undefined, f: (r: Row) => T): T | undefined => (row === undefined ? undefined : f(row));
+const blob = (b: Uint8Array | null): Buffer | null => (b === null ? null : Buffer.from(b));
+const bytes = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : new Uint8Array(v as Buffer));
+const str = (v: unknown) => v as string;
+const num = (v: unknown) => Number(v);
+const opt = <K extends string, V>(key: K, v: V | null | undefined): { [P in K]?: V } =>
+  (v === null || v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
+
+function toWallet(r: Row): WalletRecord {
+  return {
+    walletId: str(r['wallet_id']),
+    archived: num(r['archived']) === 1,
+    createdAt: num(r['created_at']),
+    epochs: JSON.parse(str(r['epochs'])) as WalletRecord['epochs'],
+    publicKeys: JSON.parse(str(r['public_keys'])) as WalletRecord['publicKeys'],
+    fencingToken: num(r['fencing_token']),
+  };
+}
+
+function toSigningPair(r: Row): SigningPairRecord {
+  const failures = num(r['sign_failures']);
+  return {
+    walletId: str(r['wallet_id']),
+    pairId: str(r['pair_id']),
+    curve: str(r['curve']) as Curve,
+    status: str(r['status']) as SigningPairStatus,
+    ...opt('lockedFrom', r['locked_from'] as SigningPairStatus | null),
+    epoch: num(r['epoch']),
+    publicKey: str(r['public_key']),
+    ...opt('recoveredFrom', r['recovered_from'] as string | null),
+    custodianShare: bytes(r['custodian_share']),
+    ...(failures > 0 ? { signFailures: failures } : {}),
+    createdAt: num(r['created_at']),
+    updatedAt: num(r['updated_at']),
+  };
+}
+
+function toBackupPair(r: Row): BackupPairRecord {
+  return {
+    walletId: str(r['wallet_id']),
+    backupPairId: str(r['backup_pair_id']),
+    curve: str(r['curve']) as Curve,
+    method: str(r['method']) as BackupMethodName,
+    status: str(r['status']) as BackupPairStatus,
+    ...opt('lockedFrom', r['locked_from'] as BackupPairStatus | null),
+    publicKey: str(r['public_key']),
+    ...opt('replaces', r['replaces'] as string | null),
+    custodianBackupShare: bytes(r['custodian_backup_share']),
+    ciphertext: bytes(r['ciphertext']),
+    createdAt: num(r['created_at']),
+    updatedAt: num(r['updated_at']),
+  };
+}
+
+const toLease = (r: Row): LeaseRecord => ({
+  walletId: str(r['wallet_id']),
+  holder: str(r['holder']),
+  operation: str(r['operation']) as LeaseOperation,
+  token: num(r['token']),
+  expiresAt: num(r['expires_at']),
+});
+
+const toIdempotency = (r: Row): IdempotencyRecord => ({
+  walletId: str(r['wallet_id']),
+  key: str(r['key']),
+  fingerprint: str(r['fingerprint']),
+  result: str(r['result']),
+  createdAt: num(r['created_at']),
+});
+
+const toPresignature = (r: Row): PresignatureRecord => ({
+  walletId: str(r['wallet_id']),
+  pairId: str(r['pair_id']),
+  sid: str(r['sid']),
+  used: num(r['used']) === 1,
+  secret: bytes(r['secret']),
+  s4Hash: (r['s4_hash'] as string | null) ?? null,
+  answer: bytes(r['answer']),
+  createdAt: num(r['created_at']),
+  expiresAt: num(r['expires_at']),
+});
+
+const toStepUp = (r: Row): StepUpRecord => ({
+  walletId: str(r['wallet_id']),
+  method: str(r['method']) as BackupMethodName,
+  expiresAt: num(r['expires_at']),
+});

@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CustodianRules } from '../../src/custodian/rules.js';
+import { SqliteStore } from '../../src/server/store/sqlite.js';
+
+const dirs: string[] = [];
+const tempFile = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-sqlite-'));
+  dirs.push(dir);
+  return join(dir, 'custodian.db');
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('SqliteStore', () => {
+  it('keeps every wallet, pair and secret across a restart on the same file', async () => {
+    const file = tempFile();
+    const first = new SqliteStore(file);
+    const rules = new CustodianRules({ store: first });
+    const { walletId } = await rules.createWallet();
+    const lease = await rules.acquireLease({ walletId, operation: 'generate', holder: 'h' });
+    const share = new Uint8Array([0, 1, 2, 255]);
+    const pair = await rules.recordGeneratedPair({ walletId, curve: 'ED25519', leaseToken: lease.token, publicKey: 'ab'.repeat(32), custodianShare: share, idempotencyKey: 'key-00000001' });
+    await rules.confirmSigningPair({ walletId, pairId: pair.pairId, idempotencyKey: 'key-00000002' });
+    const before = await rules.getWallet(walletId);
+    first.close();
+
+    const second = new SqliteStore(file);
+    const again = new CustodianRules({ store: second });
+    expect(await again.getWallet(walletId)).toEqual(before);
+    const { share: stored } = await again.authorizeSign({ walletId, curve: 'ED25519', pairId: pair.pairId, request: { kind: 'raw', digest: '00' } });
+    expect(stored).toEqual(share);
+    // The idempotency record survived too: a replay returns the first answer.
+    await expect(again.confirmSigningPair({ walletId, pairId: pair.pairId, idempotencyKey: 'key-00000002' })).resolves.toMatchObject({ status: 'STORED_CLIENT' });
+    second.close();
+  });
+
+  it('migrates once, and refuses a database from a newer release', () => {
+    const file = tempFile();
+    const a = new SqliteStore(file);
+    expect(a.db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+    a.close();
+    const b = new SqliteStore(file);
+    expect(b.db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 1 });
+    b.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('from the future');
+    b.close();
+    expect(() => new SqliteStore(file)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+  });
+
+  it('rolls a transaction back whole when its body throws', async () => {
+    const store = new SqliteStore(':memory:');
+    const rules = new CustodianRules({ store });
+    const { walletId } = await rules.createWallet();
+    await expect(
+      store.transaction(async (tx) => {
+        const w = (await tx.getWallet(walletId))!;
+        await tx.putWallet({ ...w, archived: true });
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect((await rules.getWallet(walletId)).archived).toBe(false);
+    expect(store.db.inTransaction).toBe(false);
+  });
+});
