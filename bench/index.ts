@@ -1,13 +1,24 @@
 /**
  * `npm run bench`: prints Tandem's figures with their budgets beside them. A plain script, not a test:
  * nothing is asserted, and the numbers depend on the machine. `npm run bench -- --json` ends with one
- * line holding one JSON object, `{ "ecdsa": { "keygen_ms": …, … } }`, for tools to read (the figures the
+ * line holding one JSON object, `{ "ecdsa": { "keygen_ms": …, … }, "eddsa": { … } }`, for tools to read (the figures the
  * issues name; the breakdowns are printed only).
  *
  * Repetitions are few on purpose (a run takes well under a minute on the 2-core machine): medians of
  * REPS key generations, and the one-time integer-commitment setup once.
  */
 import { benchEcdsa, type Figure } from './ecdsa.js';
+import { benchEddsa } from './eddsa.js';
+
+/** The FROST figures, under the same names as the ECDSA ones that apply. */
+function eddsaFigures(r: Record<string, number>): Figure[] {
+  return Object.entries(r).map(([key, value]) => ({
+    name: `eddsa.${key}`,
+    value,
+    unit: key.endsWith('_ms') ? ('ms' as const) : ('bytes' as const),
+    json: true,
+  }));
+}
 
 const REPS = 5;
 const json = process.argv.includes('--json');
@@ -15,6 +26,7 @@ const json = process.argv.includes('--json');
 const figures: Figure[] = [];
 const t0 = performance.now();
 figures.push(...benchEcdsa(REPS));
+figures.push(...eddsaFigures(await benchEddsa(REPS)));
 const wall = performance.now() - t0;
 
 const width = Math.max(...figures.map((f) => f.name.length));

@@ -24,3 +24,4 @@ export * from './primes.js';
 export * from './session.js';
 export * from './share.js';
 export * from './wire.js';
+export * from './frost.js';
