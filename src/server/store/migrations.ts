@@ -87,4 +87,22 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'client API keys and server metadata',
+    sql: `
+      CREATE TABLE api_keys (
+        key_id     TEXT PRIMARY KEY,
+        wallet_id  TEXT NOT NULL REFERENCES wallets (wallet_id),
+        hash       BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      ) STRICT;
+      CREATE INDEX api_keys_by_wallet ON api_keys (wallet_id);
+      CREATE TABLE server_meta (
+        name  TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

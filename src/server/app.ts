@@ -1,0 +1,176 @@
+/**
+ * The custodian's HTTP API (REST; the MPC sessions are in sessions.ts) on Fastify: every request body,
+ * parameter and header is validated by a JSON schema that rejects unknown fields instead of dropping them,
+ * every error leaves as a typed body (http-errors.ts), and nothing secret is logged (the Authorization
+ * header is redacted; bodies are never logged). Routes are thin: the custodian rules decide everything.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { CustodianRules } from '../custodian/rules.js';
+import { TandemError } from '../errors.js';
+import { BACKUP_METHODS, type BackupMethodName } from '../types.js';
+import { operatorCheck, authFailed, type ApiKeys } from './auth.js';
+import { errorBody } from './http-errors.js';
+
+export interface AppOptions {
+  readonly rules: CustodianRules;
+  readonly apiKeys: ApiKeys;
+  readonly operatorKey: string;
+  readonly bodyLimitBytes: number;
+  readonly logLevel: string;
+  /** Called by /ready: false while starting or shutting down. */
+  readonly isReady: () => boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    walletId?: string;
+  }
+}
+
+const ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' } as const;
+const IDEMPOTENCY = { type: 'string', minLength: 8, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' } as const;
+const noBody = { type: 'null' } as const;
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  return typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+}
+
+function idempotencyKey(req: FastifyRequest): string {
+  const k = req.headers['idempotency-key'];
+  if (typeof k !== 'string') throw new TandemError('INVALID_INPUT', { message: 'An Idempotency-Key header is required.' });
+  return k;
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { rules, apiKeys } = options;
+  const isOperator = operatorCheck(options.operatorKey);
+  const app = Fastify({
+    bodyLimit: options.bodyLimitBytes,
+    logger: options.logLevel === 'silent' ? false : { level: options.logLevel, redact: ['req.headers.authorization'] },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+  });
+
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: unknown, _req, reply) => {
+    if (err instanceof TandemError) {
+      const { status, body } = errorBody(err);
+      return reply.status(status).send(body);
+    }
+    const e = err as { validation?: unknown; statusCode?: number; code?: string; message?: string };
+    if (e.validation) {
+      return reply.status(400).send({ error: new TandemError('INVALID_INPUT', { message: `The request is invalid: ${e.message ?? ''}`.trim() }).toJSON() });
+    }
+    if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.status(413).send({ error: new TandemError('INVALID_INPUT', { message: 'The request body is too large.' }).toJSON() });
+    }
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.status(e.statusCode).send({ error: new TandemError('INVALID_INPUT', { message: 'The request is malformed.', details: { reason: e.code ?? 'bad request' } }).toJSON() });
+    }
+    const { status, body } = errorBody(err);
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((_req, reply) => reply.status(404).send({ error: new TandemError('INVALID_INPUT', { message: 'No such endpoint.' }).toJSON() }));
+
+  // ---- operations -------------------------------------------------------------------------------------
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/ready', async (_req, reply) => (options.isReady() ? { status: 'ready' } : reply.status(503).send({ status: 'not ready' })));
+
+  // ---- operator (custodian API key) ---------------------------------------------------------------------
+  const operatorOnly = async (req: FastifyRequest) => {
+    if (!isOperator(bearer(req))) throw authFailed();
+  };
+  const walletParams = { type: 'object', required: ['walletId'], additionalProperties: false, properties: { walletId: ID } } as const;
+
+  app.post('/v1/operator/clients', { preHandler: operatorOnly, schema: { body: { type: 'object', additionalProperties: false, properties: {} } } }, async (_req, reply) => {
+    const wallet = await rules.createWallet();
+    const { keyId, apiKey } = apiKeys.issue(wallet.walletId);
+    return reply.status(201).send({ walletId: wallet.walletId, keyId, apiKey });
+  });
+  app.get<{ Params: { walletId: string } }>('/v1/operator/clients/:walletId', { preHandler: operatorOnly, schema: { params: walletParams } }, async (req) => ({
+    wallet: await rules.getWallet(req.params.walletId),
+    keys: apiKeys.list(req.params.walletId),
+  }));
+  app.post<{ Params: { walletId: string } }>('/v1/operator/clients/:walletId/keys', { preHandler: operatorOnly, schema: { params: walletParams, body: noBody } }, async (req, reply) => {
+    await rules.getWallet(req.params.walletId);
+    return reply.status(201).send(apiKeys.issue(req.params.walletId));
+  });
+  app.delete<{ Params: { walletId: string; keyId: string } }>(
+    '/v1/operator/clients/:walletId/keys/:keyId',
+    { preHandler: operatorOnly, schema: { params: { type: 'object', required: ['walletId', 'keyId'], additionalProperties: false, properties: { walletId: ID, keyId: ID } } } },
+    async (req, reply) => {
+      apiKeys.revoke(req.params.walletId, req.params.keyId);
+      return reply.status(204).send();
+    },
+  );
+  app.post<{ Params: { walletId: string } }>('/v1/operator/clients/:walletId/archive', { preHandler: operatorOnly, schema: { params: walletParams, body: noBody } }, async (req) =>
+    rules.archiveWallet(req.params.walletId),
+  );
+  const pairParams = { type: 'object', required: ['walletId', 'pairId'], additionalProperties: false, properties: { walletId: ID, pairId: ID } } as const;
+  app.post<{ Params: { walletId: string; pairId: string }; Body: { reason: string } }>(
+    '/v1/operator/clients/:walletId/pairs/:pairId/lock',
+    { preHandler: operatorOnly, schema: { params: pairParams, body: { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } } } } },
+    async (req, reply) => {
+      await rules.lockPair({ walletId: req.params.walletId, pairId: req.params.pairId, reason: req.body.reason });
+      return reply.status(204).send();
+    },
+  );
+  app.post<{ Params: { walletId: string; pairId: string } }>('/v1/operator/clients/:walletId/pairs/:pairId/unlock', { preHandler: operatorOnly, schema: { params: pairParams, body: noBody } }, async (req, reply) => {
+    await rules.unlockPair({ walletId: req.params.walletId, pairId: req.params.pairId });
+    return reply.status(204).send();
+  });
+  app.post<{ Params: { walletId: string }; Body: { method: BackupMethodName; ttlSeconds: number } }>(
+    '/v1/operator/clients/:walletId/step-up',
+    {
+      preHandler: operatorOnly,
+      schema: {
+        params: walletParams,
+        body: {
+          type: 'object',
+          required: ['method', 'ttlSeconds'],
+          additionalProperties: false,
+          properties: { method: { type: 'string', enum: [...BACKUP_METHODS] }, ttlSeconds: { type: 'integer', minimum: 1, maximum: 3600 } },
+        },
+      },
+    },
+    async (req, reply) => {
+      await rules.grantStepUp({ walletId: req.params.walletId, method: req.body.method, ttlMs: req.body.ttlSeconds * 1000 });
+      return reply.status(204).send();
+    },
+  );
+
+  // ---- client (client API key; its own wallet only) -------------------------------------------------------
+  const clientOnly = async (req: FastifyRequest) => {
+    req.walletId = apiKeys.authenticate(bearer(req)).walletId;
+  };
+  const walletOf = (req: FastifyRequest): string => req.walletId!;
+  const pairOnly = { type: 'object', required: ['pairId'], additionalProperties: false, properties: { pairId: ID } } as const;
+  const backupOnly = { type: 'object', required: ['backupPairId'], additionalProperties: false, properties: { backupPairId: ID } } as const;
+  const withKey = { type: 'object', required: ['idempotency-key'], properties: { 'idempotency-key': IDEMPOTENCY } } as const;
+
+  app.get('/v1/wallet', { preHandler: clientOnly }, async (req) => rules.getWallet(walletOf(req)));
+  app.post<{ Params: { pairId: string } }>('/v1/wallet/signing-pairs/:pairId/confirm', { preHandler: clientOnly, schema: { params: pairOnly, headers: withKey, body: noBody } }, async (req) =>
+    rules.confirmSigningPair({ walletId: walletOf(req), pairId: req.params.pairId, idempotencyKey: idempotencyKey(req) }),
+  );
+  app.post<{ Params: { backupPairId: string } }>('/v1/wallet/backup-pairs/:backupPairId/key-confirm', { preHandler: clientOnly, schema: { params: backupOnly, headers: withKey, body: noBody } }, async (req) =>
+    rules.confirmBackupKey({ walletId: walletOf(req), backupPairId: req.params.backupPairId, idempotencyKey: idempotencyKey(req) }),
+  );
+  app.put<{ Params: { backupPairId: string }; Body: Buffer }>(
+    '/v1/wallet/backup-pairs/:backupPairId/ciphertext',
+    { preHandler: clientOnly, schema: { params: backupOnly, headers: withKey } },
+    async (req) => {
+      if (!Buffer.isBuffer(req.body)) throw new TandemError('INVALID_INPUT', { message: 'The ciphertext must be sent as application/octet-stream.' });
+      return rules.storeBackupCiphertext({ walletId: walletOf(req), backupPairId: req.params.backupPairId, ciphertext: new Uint8Array(req.body), idempotencyKey: idempotencyKey(req) });
+    },
+  );
+  app.get<{ Params: { backupPairId: string } }>('/v1/wallet/backup-pairs/:backupPairId/ciphertext', { preHandler: clientOnly, schema: { params: backupOnly } }, async (req, reply: FastifyReply) => {
+    const bytes = await rules.fetchBackupCiphertext({ walletId: walletOf(req), backupPairId: req.params.backupPairId });
+    return reply.type('application/octet-stream').send(Buffer.from(bytes));
+  });
+  app.post<{ Params: { backupPairId: string } }>('/v1/wallet/backup-pairs/:backupPairId/confirm', { preHandler: clientOnly, schema: { params: backupOnly, headers: withKey, body: noBody } }, async (req) =>
+    rules.confirmBackup({ walletId: walletOf(req), backupPairId: req.params.backupPairId, idempotencyKey: idempotencyKey(req) }),
+  );
+
+  return app;
+}

@@ -1,0 +1,88 @@
+/**
+ * The custodian's configuration, read from the environment once at start and validated whole: a
+ * deployment with a missing master key or a malformed port fails at start with every problem named,
+ * never later with a half-working server. Secrets may come from files (`*_FILE`) so they stay out of
+ * process listings and container specs.
+ */
+import { readFileSync } from 'node:fs';
+import { TandemError } from '../errors.js';
+
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  /** SQLite file (created if missing). */
+  readonly databasePath: string;
+  /** 32-byte AES-256-GCM key that encrypts custodian shares at rest, and its id (for rotation). */
+  readonly masterKey: Uint8Array;
+  readonly masterKeyId: string;
+  /** The operator's custodian API key (kept only as a hash in memory). */
+  readonly operatorKey: string;
+  readonly bodyLimitBytes: number;
+  readonly frameLimitBytes: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * @example
+ * const config = loadConfig(process.env); // throws INVALID_INPUT naming every bad variable
+ */
+export function loadConfig(env: Env): ServerConfig {
+  const problems: string[] = [];
+  const secret = (name: string): string | undefined => {
+    const direct = env[name];
+    const file = env[`${name}_FILE`];
+    if (direct && file) problems.push(`${name} and ${name}_FILE are both set; set one`);
+    if (file) {
+      try {
+        return readFileSync(file, 'utf8').trim();
+      } catch {
+        problems.push(`${name}_FILE cannot be read`);
+        return undefined;
+      }
+    }
+    return direct;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const masterHex = secret('TANDEM_MASTER_KEY');
+  let masterKey = new Uint8Array(0);
+  if (!masterHex) problems.push('TANDEM_MASTER_KEY (or TANDEM_MASTER_KEY_FILE) is required: 64 hex characters');
+  else if (!/^[0-9a-fA-F]{64}$/.test(masterHex)) problems.push('TANDEM_MASTER_KEY must be 64 hex characters (32 bytes)');
+  else masterKey = Uint8Array.from(Buffer.from(masterHex, 'hex'));
+
+  const operatorKey = secret('TANDEM_OPERATOR_KEY') ?? '';
+  if (operatorKey.length < 32) problems.push('TANDEM_OPERATOR_KEY (or TANDEM_OPERATOR_KEY_FILE) is required: at least 32 characters');
+
+  const masterKeyId = env['TANDEM_MASTER_KEY_ID'] ?? 'k1';
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(masterKeyId)) problems.push('TANDEM_MASTER_KEY_ID must be 1 to 32 of [A-Za-z0-9_-]');
+
+  const logLevel = (env['TANDEM_LOG_LEVEL'] ?? 'info') as ServerConfig['logLevel'];
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) problems.push('TANDEM_LOG_LEVEL must be fatal, error, warn, info, debug or silent');
+
+  const config: ServerConfig = {
+    host: env['TANDEM_HOST'] ?? '127.0.0.1',
+    port: int('TANDEM_PORT', 8787, 0, 65535),
+    databasePath: env['TANDEM_DATABASE'] ?? 'tandem-custodian.db',
+    masterKey,
+    masterKeyId,
+    operatorKey,
+    bodyLimitBytes: int('TANDEM_BODY_LIMIT', 256 * 1024, 1024, 16 * 1024 * 1024),
+    frameLimitBytes: int('TANDEM_FRAME_LIMIT', 512 * 1024, 1024, 16 * 1024 * 1024),
+    logLevel,
+  };
+  if (problems.length > 0) {
+    throw new TandemError('INVALID_INPUT', { message: `The custodian configuration is invalid: ${problems.join('; ')}.`, details: { problems } });
+  }
+  return config;
+}

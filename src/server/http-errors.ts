@@ -1,0 +1,36 @@
+/**
+ * TandemError → HTTP. The body is always `{ error: { code, message, details } }` with the stable code, so
+ * the client adapter rebuilds the same TandemError the rules threw; the status is for proxies and people.
+ */
+import type { ErrorCode, SerializedError } from '../errors.js';
+import { toTandemError } from '../errors.js';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  AUTH_FAILED: 401,
+  INVALID_INPUT: 400,
+  MALFORMED_MESSAGE: 400,
+  POLICY_REFUSED: 403,
+  RECOVERY_REFUSED: 403,
+  BACKUP_REPLACEMENT_UNAUTHORISED: 403,
+  WALLET_NOT_FOUND: 404,
+  PAIR_NOT_FOUND: 404,
+  NO_VALID_BACKUP: 404,
+  OPERATION_IN_PROGRESS: 409,
+  STATE_INVALID: 409,
+  STALE_LEASE: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  SHARE_REVOKED: 409,
+  PUBLIC_KEY_MISMATCH: 409,
+  WALLET_ARCHIVED: 410,
+  PAIR_LOCKED: 423,
+  PRESIGNATURE_LIMIT: 429,
+};
+
+export function httpStatusOf(code: ErrorCode): number {
+  return STATUS[code] ?? 500;
+}
+
+export function errorBody(err: unknown): { status: number; body: { error: SerializedError } } {
+  const e = toTandemError(err);
+  return { status: httpStatusOf(e.code), body: { error: e.toJSON() } };
+}

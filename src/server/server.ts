@@ -1,0 +1,50 @@
+/**
+ * Starting and stopping the custodian: open (and migrate) the SQLite file, seal secrets at rest, build the
+ * rules and the HTTP app, listen; on SIGTERM or SIGINT stop taking new work, let running requests finish,
+ * then close the database. `/ready` is false outside that window, so a load balancer drains first.
+ */
+import type { FastifyInstance } from 'fastify';
+import { CustodianRules, type CustodianRulesOptions } from '../custodian/rules.js';
+import { buildApp } from './app.js';
+import { encryptedStore } from './at-rest.js';
+import { ApiKeys } from './auth.js';
+import type { ServerConfig } from './config.js';
+import { SqliteStore } from './store/sqlite.js';
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly rules: CustodianRules;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig, rulesOptions: Partial<CustodianRulesOptions> = {}): Promise<RunningServer> {
+  const sqlite = new SqliteStore(config.databasePath);
+  const store = encryptedStore(sqlite, { current: config.masterKeyId, keys: new Map([[config.masterKeyId, config.masterKey]]) });
+  const rules = new CustodianRules({ ...rulesOptions, store });
+  let ready = false;
+  const app = await buildApp({
+    rules,
+    apiKeys: new ApiKeys(sqlite.db),
+    operatorKey: config.operatorKey,
+    bodyLimitBytes: config.bodyLimitBytes,
+    logLevel: config.logLevel,
+    isReady: () => ready,
+  });
+  const url = await app.listen({ host: config.host, port: config.port });
+  ready = true;
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    url,
+    rules,
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        await app.close();
+        sqlite.close();
+      })();
+      return closing;
+    },
+  };
+}
