@@ -67,7 +67,7 @@ export class TandemError extends Error {
   constructor(code: ErrorCode, options: TandemErrorOptions = {}) {
     const shortMessage = options.message ?? ERROR_CODES[code];
     const details = options.details ?? {};
-    super(formatMessage(code, shortMessage, details), options.cause === undefined ? undefined : { cause: options.cause });
+    super(formatMessage(code, shortMessage, details), options.cause === undefined ? undefined : { cause: withheld(options.cause) });
     this.code = code;
     this.shortMessage = shortMessage;
     this.details = details;
@@ -94,6 +94,19 @@ export interface SerializedError {
   readonly code: ErrorCode;
   readonly message: string;
   readonly details: ErrorDetails;
+}
+
+/**
+ * A foreign error's text may repeat its input — a library that prints the scalar or point it refused —
+ * so a cause that is not a TandemError keeps its class name and stack frames but not its message.
+ */
+function withheld(cause: unknown): unknown {
+  if (cause instanceof TandemError) return cause;
+  const name = cause instanceof Error ? cause.name : typeof cause;
+  const e = new Error(`${name} (its message is withheld: it may contain secret material)`);
+  e.name = name;
+  if (cause instanceof Error && cause.stack) e.stack = [`${name}: message withheld`, ...cause.stack.split('\n').filter((l) => /^\s+at /.test(l))].join('\n');
+  return e;
 }
 
 function formatMessage(code: ErrorCode, shortMessage: string, details: ErrorDetails): string {

@@ -25,13 +25,15 @@ describe('TandemError', () => {
     const root = new Error('socket hang up');
     const mid = new TandemError('WS_CLOSED', { cause: root });
     const top = new TandemError('SIGN_FAILED', { cause: mid, details: { curve: 'ED25519' } });
+    const rootSeen = mid.cause as Error;
     expect(top).toBeInstanceOf(Error);
     expect(top.name).toBe('TandemError');
     expect(top.code).toBe('SIGN_FAILED');
     expect(top.shortMessage).toBe('Signing failed.');
     expect(top.details).toEqual({ curve: 'ED25519' });
     expect(top.cause).toBe(mid);
-    expect(top.walk()).toBe(root);
+    expect(top.walk()).toBe(rootSeen);
+    expect(rootSeen.message).not.toContain('socket hang up');
     expect(top.walk((e) => isTandemError(e, 'WS_CLOSED'))).toBe(mid);
     expect(top.walk((e) => isTandemError(e, 'AUTH_FAILED'))).toBeUndefined();
   });
@@ -49,7 +51,10 @@ describe('TandemError', () => {
     expect(wrapped.code).toBe('DKG_FAILED');
     expect(wrapped.message).not.toContain('deadbeef');
     expect(wrapped.details).toEqual({ causeKind: 'RangeError' });
-    expect(wrapped.cause).toBe(foreign);
+    // The cause keeps the class and the stack frames, never the text.
+    expect(wrapped.cause).toBeInstanceOf(Error);
+    expect((wrapped.cause as Error).name).toBe('RangeError');
+    expect(String((wrapped.cause as Error).message) + String((wrapped.cause as Error).stack)).not.toContain('deadbeef');
     expect(toTandemError(wrapped)).toBe(wrapped);
   });
 
