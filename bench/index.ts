@@ -5,7 +5,8 @@
  * issues name; the breakdowns are printed only).
  *
  * Repetitions are few on purpose (a run takes well under a minute on the 2-core machine): medians of
- * REPS key generations, and the one-time integer-commitment setup once.
+ * REPS key generations and of REPS signatures (each on a fresh presignature), and the one-time
+ * integer-commitment setup once.
  */
 import { benchEcdsa, type Figure } from './ecdsa.js';
 import { benchEddsa } from './eddsa.js';

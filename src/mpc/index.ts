@@ -25,3 +25,7 @@ export * from './session.js';
 export * from './share.js';
 export * from './wire.js';
 export * from './frost.js';
+export * from './pi-sign.js';
+export * from './presign.js';
+export * from './sign.js';
+export * from './sign-wire.js';
