@@ -169,6 +169,8 @@ export class CustodianRules {
     publicKey: string;
     custodianShare: Uint8Array;
     idempotencyKey: string;
+    /** The pair id the protocol derived (its sid); chosen here when absent. */
+    pairId?: string;
   }): Promise<SigningPairView> {
     const { custodianShare, ...request } = args;
     return this.mutate(args.walletId, args.idempotencyKey, { op: 'recordGeneratedPair', ...request, share: sha(custodianShare) }, async (tx, wallet) => {
@@ -185,7 +187,7 @@ export class CustodianRules {
       for (const p of pairs) {
         if (p.status === 'STORED_DATABASE') await putPair(tx, supersededPair(p, now));
       }
-      const pair = await this.newSigningPair(tx, wallet, args.curve, args.publicKey, custodianShare);
+      const pair = await this.newSigningPair(tx, wallet, args.curve, args.publicKey, custodianShare, undefined, args.pairId);
       return publicPair(pair);
     });
   }
@@ -275,6 +277,8 @@ export class CustodianRules {
     publicKey: string;
     custodianShare: Uint8Array;
     idempotencyKey: string;
+    /** The pair id the protocol derived (its sid); chosen here when absent. */
+    pairId?: string;
   }): Promise<SigningPairView> {
     const { custodianShare, ...request } = args;
     return this.mutate(args.walletId, args.idempotencyKey, { op: 'recordRecoveredPair', ...request, share: sha(custodianShare) }, async (tx, wallet) => {
@@ -293,7 +297,7 @@ export class CustodianRules {
           await putPair(tx, { ...rest, status: 'SUSPENDED', updatedAt: now });
         } else if (p.status === 'STORED_DATABASE') await putPair(tx, supersededPair(p, now));
       }
-      const pair = await this.newSigningPair(tx, wallet, args.curve, args.publicKey, custodianShare, args.backupPairId);
+      const pair = await this.newSigningPair(tx, wallet, args.curve, args.publicKey, custodianShare, args.backupPairId, args.pairId);
       return publicPair(pair);
     });
   }
@@ -728,7 +732,11 @@ export class CustodianRules {
     publicKey: string,
     custodianShare: Uint8Array,
     recoveredFrom?: string,
+    pairId?: string,
   ): Promise<SigningPairRecord> {
+    if (pairId !== undefined && (!/^[A-Za-z0-9_-]{1,128}$/.test(pairId) || (await tx.getSigningPair(pairId)) || (await tx.getBackupPair(pairId)))) {
+      throw new TandemError('MALFORMED_MESSAGE', { message: 'The pair id is malformed or already in use.' });
+    }
     const current = await tx.getWallet(wallet.walletId);
     const base = current ?? wallet;
     const epoch = (base.epochs[curve] ?? 0) + 1;
@@ -736,7 +744,7 @@ export class CustodianRules {
     const now = this.clock();
     const pair: SigningPairRecord = {
       walletId: wallet.walletId,
-      pairId: this.newId('sig'),
+      pairId: pairId ?? this.newId('sig'),
       curve,
       status: 'STORED_DATABASE',
       epoch,

@@ -4,12 +4,16 @@
  * every error leaves as a typed body (http-errors.ts), and nothing secret is logged (the Authorization
  * header is redacted; bodies are never logged). Routes are thin: the custodian rules decide everything.
  */
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { CustodianRules } from '../custodian/rules.js';
 import { TandemError } from '../errors.js';
 import { BACKUP_METHODS, type BackupMethodName } from '../types.js';
 import { operatorCheck, authFailed, type ApiKeys } from './auth.js';
 import { errorBody } from './http-errors.js';
+import type { CustodianIdentity, IcBundle } from './identity.js';
+import type { PrimeSource } from '../mpc/primes.js';
+import { registerSessions } from './sessions.js';
 
 export interface AppOptions {
   readonly rules: CustodianRules;
@@ -19,6 +23,8 @@ export interface AppOptions {
   readonly logLevel: string;
   /** Called by /ready: false while starting or shutting down. */
   readonly isReady: () => boolean;
+  /** The MPC sessions' public material; without it the WebSocket endpoint is not served. */
+  readonly mpc?: { readonly identity: CustodianIdentity; readonly ic: IcBundle; readonly primeSource: PrimeSource; readonly frameLimitBytes: number };
 }
 
 declare module 'fastify' {
@@ -72,6 +78,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((_req, reply) => reply.status(404).send({ error: new TandemError('INVALID_INPUT', { message: 'No such endpoint.' }).toJSON() }));
+
+  if (options.mpc) {
+    await app.register(websocket, { options: { maxPayload: options.mpc.frameLimitBytes } });
+    registerSessions(app, { rules, apiKeys, identity: options.mpc.identity, ic: options.mpc.ic, primeSource: options.mpc.primeSource });
+  }
 
   // ---- operations -------------------------------------------------------------------------------------
   app.get('/health', async () => ({ status: 'ok' }));

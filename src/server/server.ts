@@ -8,6 +8,7 @@ import { CustodianRules, type CustodianRulesOptions } from '../custodian/rules.j
 import { buildApp } from './app.js';
 import { encryptedStore } from './at-rest.js';
 import { ApiKeys } from './auth.js';
+import { loadOrCreateIcBundle, loadOrCreateIdentity, nodePrimeSource } from './identity.js';
 import type { ServerConfig } from './config.js';
 import { SqliteStore } from './store/sqlite.js';
 
@@ -20,7 +21,11 @@ export interface RunningServer {
 
 export async function startServer(config: ServerConfig, rulesOptions: Partial<CustodianRulesOptions> = {}): Promise<RunningServer> {
   const sqlite = new SqliteStore(config.databasePath);
-  const store = encryptedStore(sqlite, { current: config.masterKeyId, keys: new Map([[config.masterKeyId, config.masterKey]]) });
+  const keys = { current: config.masterKeyId, keys: new Map([[config.masterKeyId, config.masterKey]]) };
+  const store = encryptedStore(sqlite, keys);
+  // Made on first start and kept: the identity clients pin, and the one-time integer-commitment parameters.
+  const identity = loadOrCreateIdentity(sqlite.db, keys);
+  const ic = loadOrCreateIcBundle(sqlite.db, nodePrimeSource);
   const rules = new CustodianRules({ ...rulesOptions, store });
   let ready = false;
   const app = await buildApp({
@@ -30,6 +35,7 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
     bodyLimitBytes: config.bodyLimitBytes,
     logLevel: config.logLevel,
     isReady: () => ready,
+    mpc: { identity, ic, primeSource: nodePrimeSource, frameLimitBytes: config.frameLimitBytes },
   });
   const url = await app.listen({ host: config.host, port: config.port });
   ready = true;

@@ -1,0 +1,293 @@
+/**
+ * MPC sessions over WebSocket (DESIGN §4): one session per protocol run. The client opens
+ * `/v1/wallet/sessions` with its client API key, sends one JSON text frame naming the operation, gets a
+ * `ready` frame with both party ids, and then the two parties exchange binary frames — each one protocol
+ * message — until the custodian commits through the custodian rules and sends `done` with the public
+ * outcome. Anything malformed, out of order or refused ends the session with an `error` frame carrying a
+ * typed error, and changes nothing beyond what the rules allow (ECDSA-2PC §5.2: a rejected Π_sign burns its
+ * presignature and counts).
+ *
+ * The custodian side of each (operation, curve) is a driver over the pure parties of src/mpc; state-changing
+ * runs hold the wallet's lease (with its fencing token checked at commit) for their whole length.
+ */
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { Ajv } from 'ajv';
+import type {} from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import { checkSignRequest, SIGN_REQUEST_KINDS, type SignRequest as ChainsSignRequest } from '../chains/sign-request.js';
+import type { CustodianRules } from '../custodian/rules.js';
+import { TandemError, toTandemError } from '../errors.js';
+import { createFrostKeygenP1 } from '../mpc/frost-dkg.js';
+import { decodeFrostShare } from '../mpc/frost-share.js';
+import { createFrostSignP1 } from '../mpc/frost-sign.js';
+import { createKeygenP1 } from '../mpc/keygen.js';
+import { createPresignP1 } from '../mpc/presign.js';
+import type { PrimeSource } from '../mpc/primes.js';
+import { decodeCustodianShare } from '../mpc/share.js';
+import { CustodianSigner } from '../mpc/sign.js';
+import { signMessageSid, type SignRequest as MpcSignRequest } from '../mpc/sign-wire.js';
+import { CURVES, type Curve } from '../types.js';
+import type { ApiKeys } from './auth.js';
+import { clientPid, type CustodianIdentity, type IcBundle } from './identity.js';
+
+export interface SessionDeps {
+  readonly rules: CustodianRules;
+  readonly apiKeys: ApiKeys;
+  readonly identity: CustodianIdentity;
+  readonly ic: IcBundle;
+  readonly primeSource: PrimeSource;
+}
+
+type StartFrame =
+  | { type: 'start'; op: 'generate'; curve: Curve; idempotencyKey: string; icPinned?: boolean; apiKey?: string }
+  | { type: 'start'; op: 'sign'; curve: Curve; idempotencyKey: string; pairId: string; request: ChainsSignRequest; apiKey?: string };
+
+const ajv = new Ajv({ allErrors: false, removeAdditional: false, coerceTypes: false, useDefaults: false });
+const base = {
+  type: { const: 'start' },
+  curve: { enum: [...CURVES] },
+  idempotencyKey: { type: 'string', minLength: 8, maxLength: 200 },
+  apiKey: { type: 'string', maxLength: 200 },
+} as const;
+const validateStart = ajv.compile<StartFrame>({
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'op', 'curve', 'idempotencyKey'],
+      properties: { ...base, op: { const: 'generate' }, icPinned: { type: 'boolean' } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'op', 'curve', 'idempotencyKey', 'pairId', 'request'],
+      properties: {
+        ...base,
+        op: { const: 'sign' },
+        pairId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' },
+        request: {
+          type: 'object',
+          required: ['kind', 'digest'],
+          additionalProperties: false,
+          properties: { kind: { enum: [...SIGN_REQUEST_KINDS] }, digest: { type: 'string', maxLength: 4000 }, payload: {} },
+        },
+      },
+    },
+  ],
+});
+
+type Outcome = Record<string, unknown>;
+
+/** The custodian's side of one run: protocol messages in, protocol messages (and at the end the outcome) out. */
+interface Driver {
+  start(): Promise<Uint8Array[]>;
+  receive(message: Uint8Array): Promise<{ messages: Uint8Array[]; outcome?: Outcome }>;
+  /** Releases what the run holds (the lease); safe to call more than once. */
+  close(): Promise<void>;
+}
+
+interface Client {
+  readonly walletId: string;
+  readonly keyId: string;
+}
+
+export function registerSessions(app: FastifyInstance, deps: SessionDeps): void {
+  app.get('/v1/wallet/sessions', { websocket: true }, (socket: WebSocket, req) => {
+    const header = req.headers.authorization;
+    let driver: Driver | null = null;
+    let finished = false;
+    let chain: Promise<void> = Promise.resolve();
+
+    const send = (frame: Uint8Array | Outcome) => {
+      if (socket.readyState !== socket.OPEN) return;
+      socket.send(frame instanceof Uint8Array ? frame : JSON.stringify(frame), { binary: frame instanceof Uint8Array });
+    };
+    const end = async (err?: unknown) => {
+      if (finished) return;
+      finished = true;
+      await driver?.close();
+      if (err !== undefined) {
+        send({ type: 'error', error: toTandemError(err).toJSON() });
+        socket.close(1008, 'session aborted');
+      } else socket.close(1000, 'done');
+    };
+
+    const handle = async (data: Buffer, isBinary: boolean) => {
+      if (finished) return;
+      if (driver === null) {
+        if (isBinary) throw new TandemError('MALFORMED_MESSAGE', { message: 'A session starts with a JSON start frame.' });
+        let frame: unknown;
+        try {
+          frame = JSON.parse(data.toString('utf8'));
+        } catch {
+          throw new TandemError('MALFORMED_MESSAGE', { message: 'The start frame is not JSON.' });
+        }
+        if (!validateStart(frame)) throw new TandemError('INVALID_INPUT', { message: `The start frame is invalid: ${ajv.errorsText(validateStart.errors)}.` });
+        const presented = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : frame.apiKey;
+        const client = deps.apiKeys.authenticate(presented);
+        driver = await makeDriver(deps, client, frame);
+        send({ type: 'ready', op: frame.op, curve: frame.curve, pid1: bytesToHex(deps.identity.pid), pid2: bytesToHex(clientPid(client.keyId)) });
+        for (const m of await driver.start()) send(m);
+        return;
+      }
+      if (!isBinary) throw new TandemError('MALFORMED_MESSAGE', { message: 'Protocol messages are binary frames.' });
+      const { messages, outcome } = await driver.receive(new Uint8Array(data));
+      for (const m of messages) send(m);
+      if (outcome) {
+        send({ type: 'done', outcome });
+        await end();
+      }
+    };
+
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      chain = chain.then(() => handle(data, isBinary)).catch((err: unknown) => end(err));
+    });
+    socket.on('close', () => {
+      chain = chain.then(() => {
+        if (!finished) {
+          finished = true;
+          return driver?.close();
+        }
+        return undefined;
+      });
+    });
+  });
+}
+
+async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame): Promise<Driver> {
+  const pid1 = deps.identity.pid;
+  const pid2 = clientPid(client.keyId);
+  const { rules } = deps;
+  const walletId = client.walletId;
+
+  if (frame.op === 'generate') {
+    const view = await rules.getWallet(walletId);
+    if (view.publicKeys[frame.curve] !== undefined) {
+      throw new TandemError('STATE_INVALID', { message: 'The wallet already has a confirmed signing pair for this curve.', details: { curve: frame.curve } });
+    }
+    const epoch = Math.max(0, ...view.signingPairs.filter((p) => p.curve === frame.curve).map((p) => p.epoch)) + 1;
+    const lease = await rules.acquireLease({ walletId, operation: 'generate', holder: `ws:${client.keyId}` });
+    const party =
+      frame.curve === 'SECP256K1'
+        ? createKeygenP1({ pid1, pid2, epoch, intCommitment: { params: deps.ic.params, proof: deps.ic.proof }, sendIcProof: frame.icPinned !== true, primeSource: deps.primeSource })
+        : createFrostKeygenP1({ pid1, pid2, epoch });
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await rules.releaseLease({ walletId, token: lease.token });
+    };
+    return {
+      start: async () => party.start(),
+      async receive(message) {
+        const r = party.receive(message);
+        if (r.result === undefined) return { messages: r.messages };
+        const { share, publicKey } = r.result as { share: Uint8Array; publicKey: string };
+        const pairId = bytesToHex(frame.curve === 'SECP256K1' ? decodeCustodianShare(share).pairId : decodeFrostShare(share).pairId);
+        const pair = await rules.recordGeneratedPair({ walletId, curve: frame.curve, leaseToken: lease.token, publicKey, custodianShare: share, idempotencyKey: frame.idempotencyKey, pairId });
+        share.fill(0);
+        return { messages: r.messages, outcome: { op: 'generate', pair } };
+      },
+      close,
+    };
+  }
+
+  // sign: the custodian recomputes what is signed before anything else, then the policy hook decides.
+  const bytesToSign = checkSignRequest(frame.curve, frame.request);
+  const { share } = await rules.authorizeSign({
+    walletId,
+    curve: frame.curve,
+    pairId: frame.pairId,
+    request: { kind: frame.request.kind, digest: bytesToHex(bytesToSign), ...('payload' in frame.request ? { payload: frame.request.payload } : {}) },
+  });
+  if (frame.curve === 'ED25519') {
+    const party = createFrostSignP1({ pid1, pid2, share, message: bytesToSign });
+    share.fill(0);
+    return {
+      start: async () => party.start(),
+      async receive(message) {
+        const r = party.receive(message);
+        if (r.result === undefined) return { messages: r.messages };
+        return { messages: r.messages, outcome: { op: 'sign', signature: bytesToHex(r.result.signature) } };
+      },
+      close: async () => undefined,
+    };
+  }
+  return ecdsaSignDriver(deps, walletId, frame, share, pid1, pid2, bytesToSign);
+}
+
+/** ECDSA: presign S0–S3 with the presignature persisted at S2, then S4 and the custodian's checked finish. */
+async function ecdsaSignDriver(
+  deps: SessionDeps,
+  walletId: string,
+  frame: Extract<StartFrame, { op: 'sign' }>,
+  shareBytes: Uint8Array,
+  pid1: Uint8Array,
+  pid2: Uint8Array,
+  digest: Uint8Array,
+): Promise<Driver> {
+  const { rules } = deps;
+  const pairId = frame.pairId;
+  await rules.assertCanPresign({ walletId, pairId });
+  const share = decodeCustodianShare(shareBytes);
+  shareBytes.fill(0);
+  const presign = createPresignP1({ pair: share, pid1, pid2 });
+  let presigned = false;
+  let sidHex: string | null = null;
+  let done = false;
+  return {
+    start: async () => presign.start(),
+    async receive(message) {
+      if (!presigned) {
+        const r = presign.receive(message);
+        if (r.result !== undefined) {
+          sidHex = bytesToHex(r.result.sid);
+          await rules.recordPresignature({ walletId, pairId, sid: sidHex, secret: r.result.secret });
+          r.result.secret.fill(0);
+          presigned = true;
+        }
+        return { messages: r.messages };
+      }
+      const sid = bytesToHex(signMessageSid(message));
+      if (sid !== sidHex || done) throw new TandemError('MALFORMED_MESSAGE', { message: 'An S4 for another presignature.' });
+      const use = await rules.usePresignature({ walletId, pairId, sid, s4: message });
+      if (use.kind === 'cached') return { messages: [use.answer], outcome: { op: 'sign', signature: bytesToHex(use.answer) } };
+      const signer = new CustodianSigner(share);
+      const out = await signer.signAsync({
+        presignature: use.secret,
+        s4: message,
+        // The request S4 carries must be the one the session started with, byte for byte.
+        checkRequest: (req: MpcSignRequest) => {
+          if (req.kind !== frame.request.kind || bytesToHex(req.digest) !== bytesToHex(digest) || bytesToHex(req.payload) !== bytesToHex(mpcPayload(frame.request))) {
+            throw new TandemError('SIGN_FAILED', { message: 'S4 carries another request than the session started with.' });
+          }
+          return digest;
+        },
+      });
+      done = true;
+      if (!out.ok) {
+        await rules.recordSignFailure({ walletId, pairId, sid, reason: out.reason === 'request' ? 'abort' : out.reason });
+        throw out.error;
+      }
+      await rules.recordSignature({ walletId, sid, answer: out.answer });
+      return { messages: [out.answer], outcome: { op: 'sign', signature: bytesToHex(out.answer) } };
+    },
+    async close() {
+      // A presignature whose session ended before its S4 is burned, not left for later (§4 rule 4).
+      if (sidHex !== null && !done) await rules.recordSignFailure({ walletId, pairId, sid: sidHex, reason: 'abort' }).catch(() => undefined);
+    },
+  };
+}
+
+/** How a request's payload travels inside S4: its canonical JSON, so the custodian can compare it byte for byte. */
+export function mpcPayload(request: ChainsSignRequest): Uint8Array {
+  return 'payload' in request && request.payload !== undefined ? utf8ToBytes(JSON.stringify(request.payload)) : new Uint8Array(0);
+}
+
+/** The ECDSA sign request that goes inside S4 for a chains-level request. */
+export function mpcSignRequest(request: ChainsSignRequest, digest: Uint8Array): MpcSignRequest {
+  if (request.kind === 'solanaMessage' || request.kind === 'solanaTransaction') throw new TandemError('INVALID_INPUT', { message: 'A Solana request is not an ECDSA request.' });
+  return { kind: request.kind, payload: mpcPayload(request), digest };
+}
+

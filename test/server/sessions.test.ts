@@ -1,0 +1,189 @@
+/**
+ * MPC sessions over WebSocket against a real `tandem serve` process: both curves generate and sign with
+ * the real client parties of src/mpc, the results verify, and bad frames end a session with a typed error
+ * while the server keeps serving.
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { signRequest, type SignRequest } from '../../src/chains/sign-request.js';
+import { createFrostKeygenP2 } from '../../src/mpc/frost-dkg.js';
+import { decodeFrostShare } from '../../src/mpc/frost-share.js';
+import { createFrostSignP2 } from '../../src/mpc/frost-sign.js';
+import { createKeygenP2 } from '../../src/mpc/keygen.js';
+import { createPresignP2, type ClientPresignature } from '../../src/mpc/presign.js';
+import { decodeClientShare } from '../../src/mpc/share.js';
+import { checkSignatureAnswer } from '../../src/mpc/sign.js';
+import { mpcSignRequest } from '../../src/server/sessions.js';
+import { call, OPERATOR_KEY, startServerProcess, tempDir, type ServerProcess } from '../helpers/server-process.js';
+
+interface ClientParty {
+  start(): Uint8Array[];
+  receive(m: Uint8Array): { messages: Uint8Array[]; result?: unknown };
+}
+
+interface Ready {
+  pid1: Uint8Array;
+  pid2: Uint8Array;
+}
+
+interface SessionEnd {
+  outcome?: Record<string, any>;
+  error?: { code: string; message: string };
+  result?: unknown;
+}
+
+/** One session, driven by a client party made once the server said `ready`. */
+function session(server: ServerProcess, apiKey: string, start: Record<string, unknown>, makeParty: (ready: Ready) => ClientParty, tamper?: (n: number, m: Uint8Array) => Uint8Array | string): Promise<SessionEnd> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/wallet/sessions`, { headers: { authorization: `Bearer ${apiKey}` } });
+    let party: ClientParty | null = null;
+    let result: unknown;
+    let sent = 0;
+    const out: SessionEnd = {};
+    const send = (m: Uint8Array) => {
+      const t = tamper ? tamper(sent, m) : m;
+      sent++;
+      ws.send(t);
+    };
+    ws.on('open', () => ws.send(JSON.stringify(start)));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      try {
+        if (!isBinary) {
+          const frame = JSON.parse(data.toString());
+          if (frame.type === 'ready') {
+            party = makeParty({ pid1: hexToBytes(frame.pid1), pid2: hexToBytes(frame.pid2) });
+            for (const m of party.start()) send(m);
+          } else if (frame.type === 'done') out.outcome = frame.outcome;
+          else if (frame.type === 'error') out.error = frame.error;
+          return;
+        }
+        const r = party!.receive(new Uint8Array(data));
+        if (r.result !== undefined) result = r.result;
+        for (const m of r.messages) send(m);
+      } catch (e) {
+        out.error = { code: 'CLIENT', message: String(e) };
+        ws.close();
+      }
+    });
+    ws.on('close', () => resolve({ ...out, result }));
+    ws.on('error', reject);
+  });
+}
+
+/** The client's ECDSA sign: presign, then S4 for `request`, then the custodian's answer checked under Q. */
+function ecdsaSignParty(shareBytes: Uint8Array, request: SignRequest, digest: Uint8Array): (ready: Ready) => ClientParty {
+  return ({ pid1, pid2 }) => {
+    const share = decodeClientShare(shareBytes);
+    const presign = createPresignP2({ share, pid1, pid2 });
+    let presignature: ClientPresignature | null = null;
+    return {
+      start: () => presign.start(),
+      receive(m) {
+        if (presignature === null) {
+          const r = presign.receive(m);
+          if (r.result === undefined) return { messages: r.messages };
+          presignature = r.result;
+          return { messages: [...r.messages, presignature.sign(mpcSignRequest(request, digest))] };
+        }
+        return { messages: [], result: checkSignatureAnswer(share.Q, digest, m) };
+      },
+    };
+  };
+}
+
+const dir = tempDir();
+let server: ServerProcess;
+let client: { walletId: string; apiKey: string };
+
+beforeAll(async () => {
+  server = await startServerProcess(`${dir.path}/custodian.db`);
+  client = (await call(server, 'POST', '/v1/operator/clients', { key: OPERATOR_KEY, body: {} })).body;
+});
+afterAll(async () => {
+  await server?.stop();
+  dir.remove();
+});
+
+async function generate(curve: 'SECP256K1' | 'ED25519'): Promise<{ share: Uint8Array; publicKey: string; pairId: string }> {
+  const end = await session(server, client.apiKey, { type: 'start', op: 'generate', curve, idempotencyKey: `gen-${curve}-0001` }, ({ pid1, pid2 }) =>
+    curve === 'SECP256K1' ? createKeygenP2({ pid1, pid2 }) : createFrostKeygenP2({ pid1, pid2 }),
+  );
+  expect(end.error).toBeUndefined();
+  const result = end.result as { share: Uint8Array; publicKey: string };
+  const pairId = bytesToHex(curve === 'SECP256K1' ? decodeClientShare(result.share).pairId : decodeFrostShare(result.share).pairId);
+  expect(end.outcome).toMatchObject({ op: 'generate', pair: { pairId, curve, status: 'STORED_DATABASE', publicKey: result.publicKey } });
+  const confirmed = await call(server, 'POST', `/v1/wallet/signing-pairs/${pairId}/confirm`, { key: client.apiKey, headers: { 'idempotency-key': `confirm-${pairId}` } });
+  expect(confirmed.body).toMatchObject({ status: 'STORED_CLIENT' });
+  return { ...result, pairId };
+}
+
+describe('MPC sessions over WebSocket', () => {
+  let secp: Awaited<ReturnType<typeof generate>>;
+  let ed: Awaited<ReturnType<typeof generate>>;
+
+  it('generates both curves with the real parties, and the custodian records the pairs by their protocol ids', async () => {
+    secp = await generate('SECP256K1');
+    ed = await generate('ED25519');
+    const view = (await call(server, 'GET', '/v1/wallet', { key: client.apiKey })).body;
+    expect(view.publicKeys).toEqual({ SECP256K1: secp.publicKey, ED25519: ed.publicKey });
+  });
+
+  it('signs on SECP256K1 (presign + S4 with Π_sign) and the signature verifies under the wallet key', async () => {
+    const request = signRequest('SECP256K1', 'eip191', { message: 'hello from tandem' });
+    const digest = hexToBytes(request.digest.slice(2));
+    const end = await session(server, client.apiKey, { type: 'start', op: 'sign', curve: 'SECP256K1', idempotencyKey: 'sign-0000001', pairId: secp.pairId, request }, ecdsaSignParty(secp.share, request, digest));
+    expect(end.error).toBeUndefined();
+    const sig = end.result as { r: bigint; s: bigint };
+    const compact = new secp256k1.Signature(sig.r, sig.s).toBytes('compact');
+    expect(secp256k1.verify(compact, digest, hexToBytes(secp.publicKey), { prehash: false })).toBe(true);
+    expect(end.outcome).toMatchObject({ op: 'sign' });
+  });
+
+  it('signs on ED25519 the exact Solana message bytes, verified strictly', async () => {
+    const message = utf8ToBytes('sign in to example.com');
+    const request = signRequest('ED25519', 'solanaMessage', { message: Buffer.from(message).toString('base64') });
+    const end = await session(server, client.apiKey, { type: 'start', op: 'sign', curve: 'ED25519', idempotencyKey: 'sign-0000002', pairId: ed.pairId, request }, ({ pid1, pid2 }) =>
+      createFrostSignP2({ pid1, pid2, share: ed.share, message }),
+    );
+    expect(end.error).toBeUndefined();
+    const signature = (end.result as { signature: Uint8Array }).signature;
+    expect(ed25519.verify(signature, message, hexToBytes(ed.publicKey), { zip215: false })).toBe(true);
+  });
+
+  it('refuses a sign request whose digest does not match its payload, before any protocol message', async () => {
+    const request = { ...signRequest('SECP256K1', 'eip191', { message: 'pay 1' }), payload: { message: 'pay 1000' } } as SignRequest;
+    const end = await session(server, client.apiKey, { type: 'start', op: 'sign', curve: 'SECP256K1', idempotencyKey: 'sign-0000003', pairId: secp.pairId, request }, () => {
+      throw new Error('no party should start');
+    });
+    expect(end.error).toMatchObject({ code: 'SIGN_FAILED' });
+  });
+
+  it('ends a session with a typed error for bad frames and bad keys, and keeps serving', async () => {
+    const noParty = () => {
+      throw new Error('no party should start');
+    };
+    expect((await session(server, 'tdk_0000000000000000_' + 'A'.repeat(43), { type: 'start', op: 'generate', curve: 'SECP256K1', idempotencyKey: 'gen-x-000001' }, noParty)).error).toMatchObject({ code: 'AUTH_FAILED' });
+    expect((await session(server, client.apiKey, { type: 'start', op: 'generate', curve: 'SECP256K1', idempotencyKey: 'gen-x-000002', extra: 1 }, noParty)).error).toMatchObject({ code: 'INVALID_INPUT' });
+    expect((await session(server, client.apiKey, { type: 'start', op: 'generate', curve: 'SECP256K1', idempotencyKey: 'gen-x-000003' }, noParty)).error).toMatchObject({ code: 'STATE_INVALID' });
+    // A tampered protocol message mid-run aborts the run (and releases the wallet's lease).
+    const fresh = (await call(server, 'POST', '/v1/operator/clients', { key: OPERATOR_KEY, body: {} })).body;
+    const tampered = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'ED25519', idempotencyKey: 'gen-t-000001' }, ({ pid1, pid2 }) => createFrostKeygenP2({ pid1, pid2 }), (n, m) => {
+      if (n !== 0) return m;
+      const t = m.slice();
+      t[t.length - 1]! ^= 1;
+      return t;
+    });
+    expect(tampered.error?.code).toMatch(/DKG_FAILED|MALFORMED_MESSAGE/);
+    // Text where a protocol message is due.
+    const text = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'ED25519', idempotencyKey: 'gen-t-000002' }, ({ pid1, pid2 }) => createFrostKeygenP2({ pid1, pid2 }), () => 'not binary');
+    expect(text.error).toMatchObject({ code: 'MALFORMED_MESSAGE' });
+    // Nothing was recorded, the lease is free: a clean run now succeeds.
+    expect((await call(server, 'GET', '/v1/wallet', { key: fresh.apiKey })).body.signingPairs).toEqual([]);
+    const ok = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'ED25519', idempotencyKey: 'gen-t-000003' }, ({ pid1, pid2 }) => createFrostKeygenP2({ pid1, pid2 }));
+    expect(ok.outcome).toMatchObject({ op: 'generate', pair: { status: 'STORED_DATABASE' } });
+    expect((await call(server, 'GET', '/health')).status).toBe(200);
+  });
+});
