@@ -148,7 +148,10 @@ function loadSource(bytes: Uint8Array, role: Role, protocol: 'backup' | 'recover
   if (isBackupKind(share.kind) !== wantBackup) {
     throw rejected(code, protocol, wantBackup ? 'recover starts from a backup share' : 'backup starts from a signing share');
   }
-  if (!equalBytes(share.pid1, pid1) || !equalBytes(share.pid2, pid2)) throw rejected(code, protocol, 'the share belongs to these parties');
+  // Recover authorises a new device (ECDSA-2PC §3.5): the custodian must be the same party, the client
+  // need not — its credential is new. Backup runs on the device that holds the signing pair.
+  if (!equalBytes(share.pid1, pid1)) throw rejected(code, protocol, 'the share belongs to this custodian');
+  if (protocol === 'backup' && !equalBytes(share.pid2, pid2)) throw rejected(code, protocol, 'the share belongs to these parties');
   return share;
 }
 

@@ -3,7 +3,9 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
 import { isTandemError } from '../../src/errors.js';
 import { decodeFrostShare, encodeFrostShare, Fn, FROST_SHARE_BYTES, lagrange } from '../../src/mpc/frost.js';
-import { backupParties, complete, drive, keygen, recoverParties, signParties, type ShareResult } from './frost-helpers.js';
+import { backupParties, complete, drive, keygen, pid1, recoverParties, signParties, type ShareResult } from './frost-helpers.js';
+import { createFrostBackupP2, createFrostRecoverP1, createFrostRecoverP2 } from '../../src/mpc/frost-reshare.js';
+import { derivePid } from '../../src/mpc/session.js';
 
 const msg = new TextEncoder().encode('solana transaction message');
 const strict = (sig: Uint8Array, m: Uint8Array, pk: string) => ed25519.verify(sig, m, hexToBytes(pk), { zip215: false });
@@ -97,6 +99,21 @@ describe('keygen → backup → recover → sign, with the same public key', () 
     expect(drive(...backupParties(k.custodian.share, r.r2.share)).error?.code).toBe('BACKUP_FAILED');
     const b2 = complete(drive<ShareResult>(...backupParties(k.custodian.share, k.client.share)));
     expect(drive(...recoverParties(b.r1.share, b2.r2.share)).error?.code).toBe('RECOVER_FAILED');
+  });
+
+  it('recover authorises a new device: another client party id works, another custodian does not', () => {
+    const newDevice = derivePid(new TextEncoder().encode('a new phone'));
+    const [c1, c2] = [
+      createFrostRecoverP1({ pid1, pid2: newDevice, share: b.r1.share, epoch: 1 }),
+      createFrostRecoverP2({ pid1, pid2: newDevice, share: b.r2.share }),
+    ];
+    const out = complete(drive<ShareResult>(c1, c2));
+    expect(out.r2.publicKey).toBe(k.client.publicKey);
+    expect(decodeFrostShare(out.r2.share).pid2).toEqual(newDevice);
+    const otherCustodian = derivePid(new TextEncoder().encode('someone else'));
+    expect(() => createFrostRecoverP2({ pid1: otherCustodian, pid2: newDevice, share: b.r2.share })).toThrow(expect.objectContaining({ code: 'RECOVER_FAILED' }));
+    // Backup stays on the device that holds the signing pair.
+    expect(() => createFrostBackupP2({ pid1, pid2: newDevice, share: k.client.share, method: 'PASSWORD' })).toThrow(expect.objectContaining({ code: 'BACKUP_FAILED' }));
   });
 
   it("recover refuses an epoch′ not above the backup's", () => {
