@@ -332,6 +332,8 @@ export class CustodianRules {
     /** Set by the protocol layer only after it verified the client's proof of the current backup share. */
     proofOfCurrentBackup?: boolean;
     idempotencyKey: string;
+    /** The backup pair id the protocol derived (its sid); chosen here when absent. */
+    backupPairId?: string;
   }): Promise<BackupPairView> {
     const { custodianBackupShare, ...request } = args;
     const proven = args.proofOfCurrentBackup === true;
@@ -361,9 +363,12 @@ export class CustodianRules {
           await tx.putBackupPair(supersededBackup(b, now));
         }
       }
+      if (args.backupPairId !== undefined && (!/^[A-Za-z0-9_-]{1,128}$/.test(args.backupPairId) || (await tx.getBackupPair(args.backupPairId)) || (await tx.getSigningPair(args.backupPairId)))) {
+        throw new TandemError('MALFORMED_MESSAGE', { message: 'The backup pair id is malformed or already in use.' });
+      }
       const backup: BackupPairRecord = {
         walletId: args.walletId,
-        backupPairId: this.newId('bkp'),
+        backupPairId: args.backupPairId ?? this.newId('bkp'),
         curve: args.curve,
         method: args.method,
         status: 'STORED_CUSTODIAN_BACKUP_SHARE',

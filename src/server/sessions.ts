@@ -20,6 +20,7 @@ import type { CustodianRules } from '../custodian/rules.js';
 import { TandemError, toTandemError } from '../errors.js';
 import { createFrostKeygenP1 } from '../mpc/frost-dkg.js';
 import { decodeFrostShare } from '../mpc/frost-share.js';
+import { createFrostBackupP1, createFrostRecoverP1 } from '../mpc/frost-reshare.js';
 import { createFrostSignP1 } from '../mpc/frost-sign.js';
 import { createKeygenP1 } from '../mpc/keygen.js';
 import { createPresignP1 } from '../mpc/presign.js';
@@ -27,7 +28,7 @@ import type { PrimeSource } from '../mpc/primes.js';
 import { decodeCustodianShare } from '../mpc/share.js';
 import { CustodianSigner } from '../mpc/sign.js';
 import { signMessageSid, type SignRequest as MpcSignRequest } from '../mpc/sign-wire.js';
-import { CURVES, type Curve } from '../types.js';
+import { BACKUP_METHODS, CURVES, type BackupMethodName, type Curve } from '../types.js';
 import type { ApiKeys } from './auth.js';
 import { clientPid, type CustodianIdentity, type IcBundle } from './identity.js';
 
@@ -41,6 +42,8 @@ export interface SessionDeps {
 
 type StartFrame =
   | { type: 'start'; op: 'generate'; curve: Curve; idempotencyKey: string; icPinned?: boolean; apiKey?: string }
+  | { type: 'start'; op: 'backup'; curve: Curve; idempotencyKey: string; method: BackupMethodName; apiKey?: string }
+  | { type: 'start'; op: 'recover'; curve: Curve; idempotencyKey: string; backupPairId: string; apiKey?: string }
   | { type: 'start'; op: 'sign'; curve: Curve; idempotencyKey: string; pairId: string; request: ChainsSignRequest; apiKey?: string };
 
 const ajv = new Ajv({ allErrors: false, removeAdditional: false, coerceTypes: false, useDefaults: false });
@@ -57,6 +60,18 @@ const validateStart = ajv.compile<StartFrame>({
       additionalProperties: false,
       required: ['type', 'op', 'curve', 'idempotencyKey'],
       properties: { ...base, op: { const: 'generate' }, icPinned: { type: 'boolean' } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'op', 'curve', 'idempotencyKey', 'method'],
+      properties: { ...base, op: { const: 'backup' }, method: { enum: [...BACKUP_METHODS] } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'op', 'curve', 'idempotencyKey', 'backupPairId'],
+      properties: { ...base, op: { const: 'recover' }, backupPairId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' } },
     },
     {
       type: 'object',
@@ -166,31 +181,73 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
     if (view.publicKeys[frame.curve] !== undefined) {
       throw new TandemError('STATE_INVALID', { message: 'The wallet already has a confirmed signing pair for this curve.', details: { curve: frame.curve } });
     }
-    const epoch = Math.max(0, ...view.signingPairs.filter((p) => p.curve === frame.curve).map((p) => p.epoch)) + 1;
-    const lease = await rules.acquireLease({ walletId, operation: 'generate', holder: `ws:${client.keyId}` });
-    const party =
-      frame.curve === 'SECP256K1'
-        ? createKeygenP1({ pid1, pid2, epoch, intCommitment: { params: deps.ic.params, proof: deps.ic.proof }, sendIcProof: frame.icPinned !== true, primeSource: deps.primeSource })
-        : createFrostKeygenP1({ pid1, pid2, epoch });
-    let closed = false;
-    const close = async () => {
-      if (closed) return;
-      closed = true;
-      await rules.releaseLease({ walletId, token: lease.token });
-    };
-    return {
-      start: async () => party.start(),
-      async receive(message) {
-        const r = party.receive(message);
-        if (r.result === undefined) return { messages: r.messages };
-        const { share, publicKey } = r.result as { share: Uint8Array; publicKey: string };
-        const pairId = bytesToHex(frame.curve === 'SECP256K1' ? decodeCustodianShare(share).pairId : decodeFrostShare(share).pairId);
-        const pair = await rules.recordGeneratedPair({ walletId, curve: frame.curve, leaseToken: lease.token, publicKey, custodianShare: share, idempotencyKey: frame.idempotencyKey, pairId });
+    return leasedRun(deps, client, 'generate', (token) => {
+      const epoch = nextEpoch(view, frame.curve);
+      const party =
+        frame.curve === 'SECP256K1'
+          ? createKeygenP1({ pid1, pid2, epoch, intCommitment: { params: deps.ic.params, proof: deps.ic.proof }, sendIcProof: frame.icPinned !== true, primeSource: deps.primeSource })
+          : createFrostKeygenP1({ pid1, pid2, epoch });
+      return {
+        party,
+        async commit({ share, publicKey }) {
+          const pair = await rules.recordGeneratedPair({ walletId, curve: frame.curve, leaseToken: token, publicKey, custodianShare: share, idempotencyKey: frame.idempotencyKey, pairId: pairIdOf(frame.curve, share) });
+          return { op: 'generate', pair };
+        },
+      };
+    });
+  }
+
+  if (frame.op === 'backup' || frame.op === 'recover') {
+    if (frame.curve === 'SECP256K1') {
+      throw new TandemError('INVALID_INPUT', { message: `${frame.op} sessions on SECP256K1 are not served yet.`, details: { op: frame.op, curve: frame.curve } });
+    }
+    if (frame.op === 'backup') {
+      return leasedRun(deps, client, 'backup', async (token) => {
+        const { share } = await rules.signingShareForBackup({ walletId, curve: frame.curve, leaseToken: token });
+        const party = createFrostBackupP1({ pid1, pid2, share, method: frame.method });
         share.fill(0);
-        return { messages: r.messages, outcome: { op: 'generate', pair } };
-      },
-      close,
-    };
+        return {
+          party,
+          async commit({ share: backupShare, publicKey }) {
+            const backupPair = await rules.recordBackupPair({
+              walletId,
+              curve: frame.curve,
+              method: frame.method,
+              leaseToken: token,
+              publicKey,
+              custodianBackupShare: backupShare,
+              idempotencyKey: frame.idempotencyKey,
+              backupPairId: pairIdOf(frame.curve, backupShare),
+            });
+            return { op: 'backup', backupPair };
+          },
+        };
+      });
+    }
+    // Recover: the operator's recovery-authorisation hook decides before any message is exchanged.
+    await rules.authorizeRecovery({ walletId, curve: frame.curve, backupPairId: frame.backupPairId });
+    const view = await rules.getWallet(walletId);
+    return leasedRun(deps, client, 'recover', async (token) => {
+      const backupShare = await rules.backupShareForRecovery({ walletId, backupPairId: frame.backupPairId, leaseToken: token });
+      const party = createFrostRecoverP1({ pid1, pid2, share: backupShare, epoch: nextEpoch(view, frame.curve) });
+      backupShare.fill(0);
+      return {
+        party,
+        async commit({ share, publicKey }) {
+          const pair = await rules.recordRecoveredPair({
+            walletId,
+            curve: frame.curve,
+            leaseToken: token,
+            backupPairId: frame.backupPairId,
+            publicKey,
+            custodianShare: share,
+            idempotencyKey: frame.idempotencyKey,
+            pairId: pairIdOf(frame.curve, share),
+          });
+          return { op: 'recover', pair };
+        },
+      };
+    });
   }
 
   // sign: the custodian recomputes what is signed before anything else, then the policy hook decides.
@@ -216,6 +273,56 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
   }
   return ecdsaSignDriver(deps, walletId, frame, share, pid1, pid2, bytesToSign);
 }
+
+interface ShareOut {
+  readonly share: Uint8Array;
+  readonly publicKey: string;
+}
+
+/** A state-changing run: holds the wallet's lease from before the first message to after the commit. */
+async function leasedRun(
+  deps: SessionDeps,
+  client: Client,
+  operation: 'generate' | 'backup' | 'recover',
+  make: (leaseToken: number) => { party: { start(): Uint8Array[]; receive(m: Uint8Array): { messages: Uint8Array[]; result?: unknown } }; commit(r: ShareOut): Promise<Outcome> } | Promise<{ party: { start(): Uint8Array[]; receive(m: Uint8Array): { messages: Uint8Array[]; result?: unknown } }; commit(r: ShareOut): Promise<Outcome> }>,
+): Promise<Driver> {
+  const lease = await deps.rules.acquireLease({ walletId: client.walletId, operation, holder: `ws:${client.keyId}` });
+  let released = false;
+  const close = async () => {
+    if (released) return;
+    released = true;
+    await deps.rules.releaseLease({ walletId: client.walletId, token: lease.token });
+  };
+  let run: Awaited<ReturnType<typeof make>>;
+  try {
+    run = await make(lease.token);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return {
+    start: async () => run.party.start(),
+    async receive(message) {
+      const r = run.party.receive(message);
+      if (r.result === undefined) return { messages: r.messages };
+      const out = r.result as ShareOut;
+      try {
+        return { messages: r.messages, outcome: await run.commit(out) };
+      } finally {
+        out.share.fill(0);
+      }
+    },
+    close,
+  };
+}
+
+/** The epoch′ of a curve's next signing pair: one above the highest it has had. */
+const nextEpoch = (view: { signingPairs: readonly { curve: Curve; epoch: number }[] }, curve: Curve): number =>
+  Math.max(0, ...view.signingPairs.filter((p) => p.curve === curve).map((p) => p.epoch)) + 1;
+
+/** A new pair's id is the session id of the run that made it, read back from the custodian's share. */
+const pairIdOf = (curve: Curve, share: Uint8Array): string =>
+  bytesToHex(curve === 'SECP256K1' ? decodeCustodianShare(share).pairId : decodeFrostShare(share).pairId);
 
 /** ECDSA: presign S0–S3 with the presignature persisted at S2, then S4 and the custodian's checked finish. */
 async function ecdsaSignDriver(

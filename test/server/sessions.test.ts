@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { signRequest, type SignRequest } from '../../src/chains/sign-request.js';
 import { createFrostKeygenP2 } from '../../src/mpc/frost-dkg.js';
 import { decodeFrostShare } from '../../src/mpc/frost-share.js';
+import { createFrostBackupP2, createFrostRecoverP2 } from '../../src/mpc/frost-reshare.js';
 import { createFrostSignP2 } from '../../src/mpc/frost-sign.js';
 import { createKeygenP2 } from '../../src/mpc/keygen.js';
 import { createPresignP2, type ClientPresignature } from '../../src/mpc/presign.js';
@@ -151,6 +152,44 @@ describe('MPC sessions over WebSocket', () => {
     expect(end.error).toBeUndefined();
     const signature = (end.result as { signature: Uint8Array }).signature;
     expect(ed25519.verify(signature, message, hexToBytes(ed.publicKey), { zip215: false })).toBe(true);
+  });
+
+  it('backs up ED25519, recovers it on a new device with its own key, and the new device signs under the same key', async () => {
+    const backup = await session(server, client.apiKey, { type: 'start', op: 'backup', curve: 'ED25519', idempotencyKey: 'bkp-ed-000001', method: 'PASSWORD' }, ({ pid1, pid2 }) =>
+      createFrostBackupP2({ pid1, pid2, share: ed.share, method: 'PASSWORD' }),
+    );
+    expect(backup.error).toBeUndefined();
+    const backupShare = (backup.result as { share: Uint8Array }).share;
+    const backupPairId = bytesToHex(decodeFrostShare(backupShare).pairId);
+    expect(backup.outcome).toMatchObject({ op: 'backup', backupPair: { backupPairId, method: 'PASSWORD', status: 'STORED_CUSTODIAN_BACKUP_SHARE', publicKey: ed.publicKey } });
+    const key = (step: string) => ({ key: client.apiKey, headers: { 'idempotency-key': `${step}-${backupPairId.slice(0, 16)}` } });
+    await call(server, 'POST', `/v1/wallet/backup-pairs/${backupPairId}/key-confirm`, key('key'));
+    await call(server, 'PUT', `/v1/wallet/backup-pairs/${backupPairId}/ciphertext`, { ...key('ct'), raw: new Uint8Array([1, 2, 3, 4]) });
+    expect((await call(server, 'POST', `/v1/wallet/backup-pairs/${backupPairId}/confirm`, key('done'))).body).toMatchObject({ status: 'STORED_CLIENT_BACKUP_SHARE' });
+
+    // The phone is lost: the operator issues a key for a new device, which recovers from the backup.
+    const device = (await call(server, 'POST', `/v1/operator/clients/${client.walletId}/keys`, { key: OPERATOR_KEY })).body as { apiKey: string };
+    const recover = await session(server, device.apiKey, { type: 'start', op: 'recover', curve: 'ED25519', idempotencyKey: 'rec-ed-000001', backupPairId }, ({ pid1, pid2 }) =>
+      createFrostRecoverP2({ pid1, pid2, share: backupShare }),
+    );
+    expect(recover.error).toBeUndefined();
+    const recovered = recover.result as { share: Uint8Array; publicKey: string };
+    expect(recovered.publicKey).toBe(ed.publicKey);
+    const pairId = bytesToHex(decodeFrostShare(recovered.share).pairId);
+    expect(recover.outcome).toMatchObject({ op: 'recover', pair: { pairId, status: 'STORED_DATABASE' } });
+    await call(server, 'POST', `/v1/wallet/signing-pairs/${pairId}/confirm`, { key: device.apiKey, headers: { 'idempotency-key': `confirm-${pairId}` } });
+
+    const message = utf8ToBytes('from the new phone');
+    const request = signRequest('ED25519', 'solanaMessage', { message: Buffer.from(message).toString('base64') });
+    const signed = await session(server, device.apiKey, { type: 'start', op: 'sign', curve: 'ED25519', idempotencyKey: 'sign-0000010', pairId, request }, ({ pid1, pid2 }) =>
+      createFrostSignP2({ pid1, pid2, share: recovered.share, message }),
+    );
+    expect(ed25519.verify((signed.result as { signature: Uint8Array }).signature, message, hexToBytes(ed.publicKey), { zip215: false })).toBe(true);
+    // The old phone's pair was superseded: it can no longer sign.
+    const old = await session(server, client.apiKey, { type: 'start', op: 'sign', curve: 'ED25519', idempotencyKey: 'sign-0000011', pairId: ed.pairId, request }, () => {
+      throw new Error('no party should start');
+    });
+    expect(old.error).toMatchObject({ code: 'SHARE_REVOKED' });
   });
 
   it('refuses a sign request whose digest does not match its payload, before any protocol message', async () => {
