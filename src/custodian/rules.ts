@@ -509,7 +509,8 @@ export class CustodianRules {
       const s = await tx.getSigningPair(args.pairId);
       if (s && s.walletId === args.walletId) {
         if (s.status === 'LOCKED' && s.lockedFrom) {
-          const { lockedFrom, ...rest } = s;
+          // The operator's review ends the failure streak that may have caused the lock.
+          const { lockedFrom, signFailures: _streak, ...rest } = s;
           await putPair(tx, { ...rest, status: lockedFrom, updatedAt: now });
         }
         return;

@@ -100,6 +100,9 @@ describe('presignatures', () => {
     expect(await fail(6, 'proof')).toEqual({ locked: false });
     expect(await fail(7, 'proof')).toEqual({ locked: true });
     expect((await h.rules.getWallet(walletId)).signingPairs[0]?.status).toBe('LOCKED');
+    // The operator's unlock ends the streak: one more failure does not lock again.
+    await h.rules.unlockPair({ walletId, pairId });
+    expect(await fail(8, 'proof')).toEqual({ locked: false });
 
     const other = await setup();
     await presign(other.h, other.walletId, other.pairId, 1);

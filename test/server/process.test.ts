@@ -96,6 +96,20 @@ describe('the custodian process', () => {
     expect((await call(server, 'GET', '/v1/wallet', { key: a.apiKey })).body).toMatchObject({ walletId: a.walletId, archived: true });
   });
 
+  it('logs requests at debug level without API keys or bodies', async () => {
+    const verbose = await startServerProcess(`${dir.path}/verbose.db`, { TANDEM_LOG_LEVEL: 'debug' });
+    try {
+      const c = (await call(verbose, 'POST', '/v1/operator/clients', { key: OPERATOR_KEY, body: {} })).body;
+      await call(verbose, 'GET', '/v1/wallet', { key: c.apiKey });
+      await call(verbose, 'PUT', '/v1/wallet/backup-pairs/bkp_1/ciphertext', { key: c.apiKey, raw: new Uint8Array([0xde, 0xad, 0xbe, 0xef]), headers: { 'idempotency-key': 'key-00000009' } });
+      const logs = verbose.output();
+      expect(logs).toContain('"url":"/v1/wallet"');
+      for (const secret of [OPERATOR_KEY, c.apiKey, c.apiKey.split('_')[2]!, 'deadbeef', '3q2+7w==']) expect(logs).not.toContain(secret);
+    } finally {
+      await verbose.stop();
+    }
+  });
+
   it('refuses to start with an invalid configuration, naming every problem and no secret', async () => {
     const child = runCli(['serve'], { ...serverEnv(db()), TANDEM_MASTER_KEY: 'too short', TANDEM_PORT: 'eighty', TANDEM_OPERATOR_KEY: 'short-operator-secret' });
     let err = '';

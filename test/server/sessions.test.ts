@@ -200,6 +200,43 @@ describe('MPC sessions over WebSocket', () => {
     expect(end.error).toMatchObject({ code: 'SIGN_FAILED' });
   });
 
+  it('a rejected Π_sign over the wire burns its presignature and counts; three in a row lock the pair', async () => {
+    const request = signRequest('SECP256K1', 'eip191', { message: 'tampered' });
+    const digest = hexToBytes(request.digest.slice(2));
+    // Flip a byte deep inside S4 (the third message the client sends: S0, S2, S4), inside Π_sign.
+    const tamperS4 = (n: number, m: Uint8Array) => {
+      if (n !== 2) return m;
+      const t = m.slice();
+      t[t.length - 40]! ^= 1;
+      return t;
+    };
+    for (let i = 1; i <= 3; i++) {
+      const end = await session(server, client.apiKey, { type: 'start', op: 'sign', curve: 'SECP256K1', idempotencyKey: `sign-bad-00${i}`, pairId: secp.pairId, request }, ecdsaSignParty(secp.share, request, digest), tamperS4);
+      expect(end.error?.code).toMatch(/SIGN_FAILED|MALFORMED_MESSAGE/);
+    }
+    const view = (await call(server, 'GET', '/v1/wallet', { key: client.apiKey })).body;
+    expect(view.signingPairs.find((p: { pairId: string }) => p.pairId === secp.pairId).status).toBe('LOCKED');
+    const locked = await session(server, client.apiKey, { type: 'start', op: 'sign', curve: 'SECP256K1', idempotencyKey: 'sign-bad-004', pairId: secp.pairId, request }, () => {
+      throw new Error('no party should start');
+    });
+    expect(locked.error).toMatchObject({ code: 'PAIR_LOCKED' });
+    // Only the operator unlocks it; then it signs again.
+    await call(server, 'POST', `/v1/operator/clients/${client.walletId}/pairs/${secp.pairId}/unlock`, { key: OPERATOR_KEY });
+    const again = await session(server, client.apiKey, { type: 'start', op: 'sign', curve: 'SECP256K1', idempotencyKey: 'sign-ok-0005', pairId: secp.pairId, request }, ecdsaSignParty(secp.share, request, digest));
+    expect(again.error).toBeUndefined();
+  });
+
+  it('closes a session whose frame is larger than the limit, and keeps serving', async () => {
+    const end = await new Promise<{ code: number }>((resolve) => {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/wallet/sessions`, { headers: { authorization: `Bearer ${client.apiKey}` } });
+      ws.on('open', () => ws.send(new Uint8Array(600 * 1024)));
+      ws.on('close', (code) => resolve({ code }));
+      ws.on('error', () => undefined);
+    });
+    expect(end.code).toBe(1009);
+    expect((await call(server, 'GET', '/health')).status).toBe(200);
+  });
+
   it('ends a session with a typed error for bad frames and bad keys, and keeps serving', async () => {
     const noParty = () => {
       throw new Error('no party should start');
