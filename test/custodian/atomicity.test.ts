@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CustodianRules } from '../../src/custodian/rules.js';
-import { newTestStore, type TestStore } from '../helpers/stores.js';
+import { newTestStore, testStoreKind, type TestStore } from '../helpers/stores.js';
 import type { Store, StoreTx } from '../../src/custodian/store.js';
 import {
   PK,
@@ -191,7 +191,7 @@ describe('transactions are serialised', () => {
     return { store, maxActive: () => maxActive };
   }
 
-  it('many concurrent calls never run two transaction bodies at once', async () => {
+  it('many concurrent calls behave as if run one at a time', async () => {
     const inner = newTestStore();
     const { store, maxActive } = countingStore(inner);
     let n = 0;
@@ -210,7 +210,9 @@ describe('transactions are serialised', () => {
         }),
       ),
     );
-    expect(maxActive()).toBe(1);
+    // In-process stores run bodies one at a time; PostgreSQL runs them concurrently under SERIALIZABLE
+    // (retrying the losers), and the outcome below must be the same.
+    if (testStoreKind() !== 'postgres') expect(maxActive()).toBe(1);
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     const epochs = results.map((r) => (r.status === 'fulfilled' ? r.value.epoch : -1));
     // each generate saw the previous one: distinct epochs 1..10, one survivor

@@ -6,6 +6,7 @@
 import { MemoryStore } from '../../src/custodian/memory-store.js';
 import type { Store, StoreTx } from '../../src/custodian/store.js';
 import { TandemError } from '../../src/errors.js';
+import { PostgresStore } from '../../src/server/store/postgres.js';
 import { SqliteStore } from '../../src/server/store/sqlite.js';
 
 export type TestStore = Store & { failNextCommit(n?: number): void };
@@ -29,8 +30,48 @@ export class FaultySqliteStore extends SqliteStore {
   }
 }
 
-export const testStoreKind = (): 'memory' | 'sqlite' => (process.env['TANDEM_TEST_STORE'] === 'sqlite' ? 'sqlite' : 'memory');
+/** PostgreSQL with the same fault hook; every store gets a schema of its own, dropped by the global teardown. */
+export class FaultyPostgresStore extends PostgresStore {
+  private failures = 0;
+
+  failNextCommit(n = 1): void {
+    this.failures += n;
+  }
+
+  override transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const fail = this.failures > 0;
+    if (fail) this.failures--;
+    return super.transaction(async (tx) => {
+      const result = await fn(tx);
+      if (fail) throw new TandemError('INTERNAL', { message: 'The database transaction failed.', details: { injected: true } });
+      return result;
+    });
+  }
+}
+
+export const TEST_SCHEMA_PREFIX = 'tandem_test_';
+export const testPostgresUrl = () => process.env['TANDEM_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export type TestStoreKind = 'memory' | 'sqlite' | 'postgres';
+export const testStoreKind = (): TestStoreKind => {
+  const kind = process.env['TANDEM_TEST_STORE'];
+  return kind === 'sqlite' || kind === 'postgres' ? kind : 'memory';
+};
+
+let schemas = 0;
 
 export function newTestStore(): TestStore {
-  return testStoreKind() === 'sqlite' ? new FaultySqliteStore(':memory:') : new MemoryStore();
+  switch (testStoreKind()) {
+    case 'sqlite':
+      return new FaultySqliteStore(':memory:');
+    case 'postgres':
+      return new FaultyPostgresStore({
+        connectionString: testPostgresUrl(),
+        schema: `${TEST_SCHEMA_PREFIX}${process.pid}_${++schemas}_${Math.random().toString(36).slice(2, 8)}`,
+        maxConnections: 2,
+        idleTimeoutMs: 200,
+      });
+    default:
+      return new MemoryStore();
+  }
 }

@@ -106,3 +106,87 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
 ];
+
+/** The same schema for PostgreSQL (BYTEA for blobs, BIGINT for times; `seq` keeps insertion order). */
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'wallets, pairs, leases, idempotency, presignatures, step-ups',
+    sql: `
+      CREATE TABLE wallets (
+        wallet_id     TEXT PRIMARY KEY,
+        archived      BOOLEAN NOT NULL,
+        created_at    BIGINT NOT NULL,
+        epochs        TEXT NOT NULL,
+        public_keys   TEXT NOT NULL,
+        fencing_token BIGINT NOT NULL
+      );
+      CREATE TABLE signing_pairs (
+        seq             BIGSERIAL,
+        pair_id         TEXT PRIMARY KEY,
+        wallet_id       TEXT NOT NULL REFERENCES wallets (wallet_id),
+        curve           TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        locked_from     TEXT,
+        epoch           BIGINT NOT NULL,
+        public_key      TEXT NOT NULL,
+        recovered_from  TEXT,
+        custodian_share BYTEA,
+        sign_failures   INTEGER NOT NULL DEFAULT 0,
+        created_at      BIGINT NOT NULL,
+        updated_at      BIGINT NOT NULL
+      );
+      CREATE INDEX signing_pairs_by_wallet ON signing_pairs (wallet_id, curve);
+      CREATE TABLE backup_pairs (
+        seq                    BIGSERIAL,
+        backup_pair_id         TEXT PRIMARY KEY,
+        wallet_id              TEXT NOT NULL REFERENCES wallets (wallet_id),
+        curve                  TEXT NOT NULL,
+        method                 TEXT NOT NULL,
+        status                 TEXT NOT NULL,
+        locked_from            TEXT,
+        public_key             TEXT NOT NULL,
+        replaces               TEXT,
+        custodian_backup_share BYTEA,
+        ciphertext             BYTEA,
+        created_at             BIGINT NOT NULL,
+        updated_at             BIGINT NOT NULL
+      );
+      CREATE INDEX backup_pairs_by_wallet ON backup_pairs (wallet_id, curve, method);
+      CREATE TABLE leases (
+        wallet_id  TEXT PRIMARY KEY REFERENCES wallets (wallet_id),
+        holder     TEXT NOT NULL,
+        operation  TEXT NOT NULL,
+        token      BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE TABLE idempotency (
+        wallet_id   TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        result      TEXT NOT NULL,
+        created_at  BIGINT NOT NULL,
+        PRIMARY KEY (wallet_id, key)
+      );
+      CREATE TABLE presignatures (
+        seq        BIGSERIAL,
+        sid        TEXT PRIMARY KEY,
+        wallet_id  TEXT NOT NULL,
+        pair_id    TEXT NOT NULL,
+        used       BOOLEAN NOT NULL,
+        secret     BYTEA,
+        s4_hash    TEXT,
+        answer     BYTEA,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE INDEX presignatures_by_pair ON presignatures (wallet_id, pair_id);
+      CREATE TABLE step_ups (
+        wallet_id  TEXT NOT NULL,
+        method     TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (wallet_id, method)
+      );
+    `,
+  },
+];

@@ -9,23 +9,10 @@
  * transaction, so nothing slow holds the lock.
  */
 import Database from 'better-sqlite3';
-import type { BackupMethodName, BackupPairStatus, Curve, SigningPairStatus } from '../../types.js';
-import type {
-  BackupPairRecord,
-  IdempotencyRecord,
-  LeaseOperation,
-  LeaseRecord,
-  PresignatureRecord,
-  SigningPairRecord,
-  StepUpRecord,
-  Store,
-  StoreTx,
-  WalletRecord,
-} from '../../custodian/store.js';
+import type { Store, StoreTx } from '../../custodian/store.js';
 import { TandemError } from '../../errors.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
-
-type Row = Record<string, unknown>;
+import { blob, mapOpt, toBackupPair, toIdempotency, toLease, toPresignature, toSigningPair, toStepUp, toWallet, type Row } from './rows.js';
 
 export interface SqliteStoreOptions {
   /** How long to wait for another process's write lock, in ms. */
@@ -206,93 +193,3 @@ export function migrate(db: Database.Database, migrations: readonly Migration[])
     }).immediate();
   }
 }
-
-// ---- row mapping -----------------------------------------------------------------------------------
-
-const mapOpt = <T>(row: Row | undefined, f: (r: Row) => T): T | undefined => (row === undefined ? undefined : f(row));
-const blob = (b: Uint8Array | null): Buffer | null => (b === null ? null : Buffer.from(b));
-const bytes = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : new Uint8Array(v as Buffer));
-const str = (v: unknown) => v as string;
-const num = (v: unknown) => Number(v);
-const opt = <K extends string, V>(key: K, v: V | null | undefined): { [P in K]?: V } =>
-  (v === null || v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
-
-function toWallet(r: Row): WalletRecord {
-  return {
-    walletId: str(r['wallet_id']),
-    archived: num(r['archived']) === 1,
-    createdAt: num(r['created_at']),
-    epochs: JSON.parse(str(r['epochs'])) as WalletRecord['epochs'],
-    publicKeys: JSON.parse(str(r['public_keys'])) as WalletRecord['publicKeys'],
-    fencingToken: num(r['fencing_token']),
-  };
-}
-
-function toSigningPair(r: Row): SigningPairRecord {
-  const failures = num(r['sign_failures']);
-  return {
-    walletId: str(r['wallet_id']),
-    pairId: str(r['pair_id']),
-    curve: str(r['curve']) as Curve,
-    status: str(r['status']) as SigningPairStatus,
-    ...opt('lockedFrom', r['locked_from'] as SigningPairStatus | null),
-    epoch: num(r['epoch']),
-    publicKey: str(r['public_key']),
-    ...opt('recoveredFrom', r['recovered_from'] as string | null),
-    custodianShare: bytes(r['custodian_share']),
-    ...(failures > 0 ? { signFailures: failures } : {}),
-    createdAt: num(r['created_at']),
-    updatedAt: num(r['updated_at']),
-  };
-}
-
-function toBackupPair(r: Row): BackupPairRecord {
-  return {
-    walletId: str(r['wallet_id']),
-    backupPairId: str(r['backup_pair_id']),
-    curve: str(r['curve']) as Curve,
-    method: str(r['method']) as BackupMethodName,
-    status: str(r['status']) as BackupPairStatus,
-    ...opt('lockedFrom', r['locked_from'] as BackupPairStatus | null),
-    publicKey: str(r['public_key']),
-    ...opt('replaces', r['replaces'] as string | null),
-    custodianBackupShare: bytes(r['custodian_backup_share']),
-    ciphertext: bytes(r['ciphertext']),
-    createdAt: num(r['created_at']),
-    updatedAt: num(r['updated_at']),
-  };
-}
-
-const toLease = (r: Row): LeaseRecord => ({
-  walletId: str(r['wallet_id']),
-  holder: str(r['holder']),
-  operation: str(r['operation']) as LeaseOperation,
-  token: num(r['token']),
-  expiresAt: num(r['expires_at']),
-});
-
-const toIdempotency = (r: Row): IdempotencyRecord => ({
-  walletId: str(r['wallet_id']),
-  key: str(r['key']),
-  fingerprint: str(r['fingerprint']),
-  result: str(r['result']),
-  createdAt: num(r['created_at']),
-});
-
-const toPresignature = (r: Row): PresignatureRecord => ({
-  walletId: str(r['wallet_id']),
-  pairId: str(r['pair_id']),
-  sid: str(r['sid']),
-  used: num(r['used']) === 1,
-  secret: bytes(r['secret']),
-  s4Hash: (r['s4_hash'] as string | null) ?? null,
-  answer: bytes(r['answer']),
-  createdAt: num(r['created_at']),
-  expiresAt: num(r['expires_at']),
-});
-
-const toStepUp = (r: Row): StepUpRecord => ({
-  walletId: str(r['wallet_id']),
-  method: str(r['method']) as BackupMethodName,
-  expiresAt: num(r['expires_at']),
-});
