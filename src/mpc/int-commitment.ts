@@ -62,9 +62,10 @@ export class IntCommitmentParams {
     return this.#t().h.pow(e);
   }
 
-  /** g̃^w·h̃^u mod Ñ */
+  /** g̃^w·h̃^u mod Ñ (one shared bucket phase for both fixed bases) */
   commit(w: bigint, u: bigint): bigint {
-    return (this.powG(w) * this.powH(u)) % this.nTilde;
+    const t = this.#t();
+    return t.g.powProduct(w, t.h, u);
   }
 }
 

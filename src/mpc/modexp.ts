@@ -97,11 +97,33 @@ export class FixedBase {
   pow(exp: bigint): bigint {
     if (exp < 0n) throw internal('FixedBase.pow', 'a non-negative exponent');
     if (bitLength(exp) > this.maxBits) return this.#arith.powMod(this.base, exp, this.modulus);
+    const buckets: (bigint | undefined)[] = new Array<bigint | undefined>(1 << this.#w);
+    this.#fill(buckets, exp);
+    return this.#collect(buckets);
+  }
+
+  /**
+   * this.base^exp · other.base^otherExp mod m, both bases fixed under one modulus and window (Straus's
+   * idea applied to Yao's method): both exponents' digits fill one set of buckets, so the bucket phase,
+   * about 2^(w+1) multiplications, runs once instead of twice. Same result as `pow(exp)·other.pow(otherExp)`.
+   */
+  powProduct(exp: bigint, other: FixedBase, otherExp: bigint): bigint {
+    if (exp < 0n || otherExp < 0n) throw internal('FixedBase.powProduct', 'non-negative exponents');
+    const m = this.modulus;
+    if (other.modulus !== m || other.#w !== this.#w || bitLength(exp) > this.maxBits || bitLength(otherExp) > other.maxBits) {
+      return (this.pow(exp) * other.pow(otherExp)) % m;
+    }
+    const buckets: (bigint | undefined)[] = new Array<bigint | undefined>(1 << this.#w);
+    this.#fill(buckets, exp);
+    other.#fill(buckets, otherExp);
+    return this.#collect(buckets);
+  }
+
+  /** bucket[d] ·= table[j] for every w-bit digit j of exp equal to d ≠ 0. */
+  #fill(buckets: (bigint | undefined)[], exp: bigint): void {
     const m = this.modulus;
     const w = this.#w;
     const mask = (1n << BigInt(w)) - 1n;
-    // bucket[d] = product of table[j] over digits j equal to d; result = Π_d bucket[d]^d (Yao).
-    const buckets: (bigint | undefined)[] = new Array<bigint | undefined>(1 << w);
     let e = exp;
     for (let j = 0; e > 0n; j++, e >>= BigInt(w)) {
       const d = Number(e & mask);
@@ -110,6 +132,12 @@ export class FixedBase {
       const cur = buckets[d];
       buckets[d] = cur === undefined ? t : (cur * t) % m;
     }
+  }
+
+  /** Π_d bucket[d]^d (Yao), by running products from the top digit down. */
+  #collect(buckets: readonly (bigint | undefined)[]): bigint {
+    const m = this.modulus;
+    const w = this.#w;
     let acc: bigint | undefined;
     let result = 1n;
     for (let d = (1 << w) - 1; d >= 1; d--) {

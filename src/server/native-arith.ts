@@ -6,12 +6,17 @@
  * definition every result is tested against (test/server/native-arith.test.ts).
  *
  * How: `createDiffieHellman(m, g)` makes a DH context for the modulus m, `setPrivateKey(e)` loads the
- * exponent, and `computeSecret(b)` returns b^e mod m, padded to the size of m. One context is kept per
- * modulus (an LRU of `maxContexts`) and reused for every base and exponent under it, because building
- * one is not free: Node runs OpenSSL's `DH_check` on the modulus, a primality test (one Miller–Rabin
- * round for a composite like p², N², Ñ, about as dear as one full-size exponentiation; some 64 rounds
- * for a prime p, ≈ 16 ms at 1024 bits). So a modulus gets a context only once it has been seen
- * `promoteAfter` times (default 2): one-off moduli — prime candidates in key generation — stay on BigInt.
+ * exponent, and `computeSecret(b)` returns b^e mod m, padded to the size of m. Building a context is
+ * not free: Node runs OpenSSL's `DH_check` on the modulus, a primality test (one Miller–Rabin round for
+ * a composite like p², N², Ñ, about as dear as one full-size exponentiation, ≈ 2 ms at 2048 bits and
+ * 14 ms at 4096; some 64 rounds for a prime p, ≈ 17 ms at 1024 bits). Two kinds of context therefore:
+ * - cold: a context for 3·m, built per call. Trial division finds the factor 3 at once, so `DH_check`
+ *   costs nothing, and (b^e mod 3m) mod m = b^e mod m. The price: 3·m is one 64-bit word longer than m,
+ *   which roughly doubles the exponentiation (still 2–3× faster than BigInt).
+ * - hot: a context for m itself, kept (an LRU of `maxContexts`) and reused for every base and exponent
+ *   under m. A modulus is promoted once its cold calls have taken `promoteAfterMs` (default 20 ms) in
+ *   all: rent-or-buy, so a one-off modulus (a prime candidate in key generation) never pays `DH_check`
+ *   and a hot one (the custodian's p², q², Ñ) pays it once.
  *
  * What OpenSSL (3.0, Node 20) refuses or gets wrong, and what this file does about it (every such case
  * goes to the BigInt reference, which also gives the reference's errors for exp < 0 or m ≤ 1):
@@ -30,8 +35,8 @@
  * of the exponent's length in 64-bit words only. That is strictly better than the BigInt reference, which
  * is variable-time throughout (§6 "Side channels"). It is not a constant-time path end to end: the
  * exponent crosses JS BigInt and a hex string on the way in; the modulus is treated as public by DH (its
- * Montgomery set-up and `DH_check`'s primality test on it are variable-time, once per context, on the
- * custodian's p, q, p², q²); the exponent's word length shows. After each call the context's private
+ * Montgomery set-up and `DH_check`'s primality test on it are variable-time: once per kept context, and
+ * on every call under a cold one, on the custodian's p, q, p², q²); the exponent's word length shows. After each call the context's private
  * key is overwritten (OpenSSL frees the old one with BN_clear_free) and the exponent's and result's
  * buffers are zeroed; JS strings and bigints cannot be wiped.
  *
@@ -40,6 +45,7 @@
  * const signer = new CustodianSigner(share);   // Π_sign's check, Dec, blinding: all through OpenSSL
  */
 import { createDiffieHellman, type DiffieHellman } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { bitLength, mod } from '../mpc/bigint.js';
 import { windowedPowMod, type ModArith } from '../mpc/modexp.js';
 
@@ -55,18 +61,20 @@ export interface NativeArithOptions {
   readonly minExponentBits?: number;
   /** How many moduli keep an OpenSSL context (least recently used dropped). Default 64. */
   readonly maxContexts?: number;
-  /** How many uses of a modulus before it gets a context (1: at once). Default 2. */
-  readonly promoteAfter?: number;
+  /** Time spent on cold contexts under a modulus before it gets a kept one (0: at once). Default 20 ms. */
+  readonly promoteAfterMs?: number;
 }
 
 export interface NativeArithStats {
-  /** Exponentiations OpenSSL computed. */
+  /** Exponentiations OpenSSL computed under a kept context for m. */
   native: number;
+  /** Exponentiations OpenSSL computed under a throw-away context for 3·m. */
+  cold: number;
   /** Exponentiations the BigInt reference computed (outside the native range, or not yet promoted). */
   reference: number;
   /** Calls OpenSSL refused (or answered with the silent zero), then computed by the reference. */
   fallbacks: number;
-  /** Contexts built (each ran DH_check once). */
+  /** Kept contexts built (each ran DH_check on m once). */
   contexts: number;
 }
 
@@ -88,43 +96,36 @@ function fromBuffer(b: Buffer): bigint {
 
 /** One byte 0x01: what a context's private key is reset to after each call. */
 const ONE = Buffer.from([1]);
+const TWO = Buffer.from([2]);
 
 /** A fresh backend with its own contexts. */
 export function createNativeArith(options: NativeArithOptions = {}): NativeArith {
   const minModulusBits = Math.max(FLOOR_MODULUS_BITS, options.minModulusBits ?? 1024);
   const minExponentBits = Math.max(2, options.minExponentBits ?? 32);
   const maxContexts = Math.max(1, options.maxContexts ?? 64);
-  const promoteAfter = Math.max(1, options.promoteAfter ?? 2);
+  const promoteAfterMs = Math.max(0, options.promoteAfterMs ?? 20);
   const contexts = new Map<bigint, DiffieHellman>();
-  const seen = new Map<bigint, number>();
-  const stats: NativeArithStats = { native: 0, reference: 0, fallbacks: 0, contexts: 0 };
+  /** Milliseconds spent on cold contexts, per modulus not yet promoted (bounded, oldest dropped). */
+  const coldMs = new Map<bigint, number>();
+  const stats: NativeArithStats = { native: 0, cold: 0, reference: 0, fallbacks: 0, contexts: 0 };
 
   const reference = (b: bigint, e: bigint, m: bigint): bigint => {
     stats.reference++;
     return windowedPowMod(b, e, m);
   };
 
-  /** The modulus's context (most recently used last), or undefined while it is not yet promoted. */
-  const contextFor = (m: bigint): DiffieHellman | undefined => {
+  /** The kept context for m (now the most recently used), or undefined while m is cold. */
+  const hotContext = (m: bigint): DiffieHellman | undefined => {
     const hit = contexts.get(m);
     if (hit !== undefined) {
       contexts.delete(m);
       contexts.set(m, hit);
       return hit;
     }
-    const uses = (seen.get(m) ?? 0) + 1;
-    if (uses < promoteAfter) {
-      seen.delete(m);
-      seen.set(m, uses);
-      if (seen.size > 4 * maxContexts) {
-        const oldest = seen.keys().next();
-        if (oldest.done !== true) seen.delete(oldest.value);
-      }
-      return undefined;
-    }
-    seen.delete(m);
+    if ((coldMs.get(m) ?? 0) < promoteAfterMs) return undefined;
+    coldMs.delete(m);
     // The generator is irrelevant (computeSecret takes the base); 2 is what DH_check expects.
-    const dh = createDiffieHellman(toBuffer(m), Buffer.from([2]));
+    const dh = createDiffieHellman(toBuffer(m), TWO);
     stats.contexts++;
     contexts.set(m, dh);
     if (contexts.size > maxContexts) {
@@ -134,30 +135,18 @@ export function createNativeArith(options: NativeArithOptions = {}): NativeArith
     return dh;
   };
 
-  const powMod = (base: bigint, exp: bigint, m: bigint): bigint => {
-    // Outside the contract (m ≤ 1, exp < 0, non-bigints): the reference, with the reference's error.
-    if (typeof base !== 'bigint' || typeof exp !== 'bigint' || typeof m !== 'bigint' || m <= 1n || exp < 0n) {
-      return reference(base, exp, m);
+  const noteCold = (m: bigint, ms: number): void => {
+    const total = (coldMs.get(m) ?? 0) + ms;
+    coldMs.delete(m);
+    coldMs.set(m, total);
+    if (coldMs.size > 4 * maxContexts) {
+      const oldest = coldMs.keys().next();
+      if (oldest.done !== true) coldMs.delete(oldest.value);
     }
-    const b = mod(base, m);
-    const mBits = bitLength(m);
-    if (
-      (m & 1n) === 0n ||
-      mBits < minModulusBits ||
-      mBits > OPENSSL_MAX_MODULUS_BITS ||
-      bitLength(exp) < minExponentBits ||
-      b < 2n ||
-      b > m - 2n
-    ) {
-      return reference(b, exp, m);
-    }
-    let dh: DiffieHellman | undefined;
-    try {
-      dh = contextFor(m);
-    } catch {
-      dh = undefined;
-    }
-    if (dh === undefined) return reference(b, exp, m);
+  };
+
+  /** b^e mod M by OpenSSL, or undefined when it refuses (or answers with the silent zero). */
+  const compute = (dh: DiffieHellman, b: bigint, exp: bigint): bigint | undefined => {
     const e = toBuffer(exp);
     let out: Buffer | undefined;
     try {
@@ -170,18 +159,63 @@ export function createNativeArith(options: NativeArithOptions = {}): NativeArith
       try {
         dh.setPrivateKey(ONE);
       } catch {
-        contexts.delete(m);
+        // a context that cannot take a new key is dropped by the caller's next miss
       }
     }
-    const r = out === undefined ? 0n : fromBuffer(out);
-    out?.fill(0);
-    // 0 is never a valid answer here (OpenSSL refuses Z ≤ 1): it is the silent failure; so is r ≥ m.
-    if (r === 0n || r >= m) {
-      stats.fallbacks++;
+    if (out === undefined) return undefined;
+    const r = fromBuffer(out);
+    out.fill(0);
+    // 0 is never a valid answer here (OpenSSL refuses Z ≤ 1): it is the silent failure.
+    return r === 0n ? undefined : r;
+  };
+
+  const powMod = (base: bigint, exp: bigint, m: bigint): bigint => {
+    // Outside the contract (m ≤ 1, exp < 0, non-bigints): the reference, with the reference's error.
+    if (typeof base !== 'bigint' || typeof exp !== 'bigint' || typeof m !== 'bigint' || m <= 1n || exp < 0n) {
+      return reference(base, exp, m);
+    }
+    const b = mod(base, m);
+    const mBits = bitLength(m);
+    if (
+      (m & 1n) === 0n ||
+      mBits < minModulusBits ||
+      mBits + 2 > OPENSSL_MAX_MODULUS_BITS ||
+      bitLength(exp) < minExponentBits ||
+      b < 2n ||
+      b > m - 2n
+    ) {
       return reference(b, exp, m);
     }
-    stats.native++;
-    return r;
+    let r: bigint | undefined;
+    let hot: DiffieHellman | undefined;
+    try {
+      hot = hotContext(m);
+    } catch {
+      hot = undefined;
+    }
+    if (hot !== undefined) {
+      r = compute(hot, b, exp);
+      if (r !== undefined && r < m) {
+        stats.native++;
+        return r;
+      }
+    } else {
+      const t0 = performance.now();
+      let cold: DiffieHellman | undefined;
+      try {
+        cold = createDiffieHellman(toBuffer(3n * m), TWO);
+      } catch {
+        cold = undefined;
+      }
+      r = cold === undefined ? undefined : compute(cold, b, exp);
+      noteCold(m, performance.now() - t0);
+      if (r !== undefined) {
+        stats.cold++;
+        return r % m;
+      }
+    }
+    stats.fallbacks++;
+    return reference(b, exp, m);
   };
 
   return {
@@ -189,7 +223,7 @@ export function createNativeArith(options: NativeArithOptions = {}): NativeArith
     stats,
     clear(): void {
       contexts.clear();
-      seen.clear();
+      coldMs.clear();
     },
   };
 }
