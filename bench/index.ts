@@ -9,12 +9,13 @@
  * integer-commitment setup once.
  */
 import { benchEcdsa, type Figure } from './ecdsa.js';
+import { benchEcdsaReshare } from './ecdsa-reshare.js';
 import { benchEddsa } from './eddsa.js';
 
-/** The FROST figures, under the same names as the ECDSA ones that apply. */
-function eddsaFigures(r: Record<string, number>): Figure[] {
+/** Figures from a `{ key: value }` record, under `group.key`; `_ms` keys are times, the rest bytes. */
+function recordFigures(group: string, r: Record<string, number>): Figure[] {
   return Object.entries(r).map(([key, value]) => ({
-    name: `eddsa.${key}`,
+    name: `${group}.${key}`,
     value,
     unit: key.endsWith('_ms') ? ('ms' as const) : ('bytes' as const),
     json: true,
@@ -27,11 +28,12 @@ const json = process.argv.includes('--json');
 const figures: Figure[] = [];
 const t0 = performance.now();
 figures.push(...benchEcdsa(REPS));
-figures.push(...eddsaFigures(await benchEddsa(REPS)));
+figures.push(...recordFigures('ecdsa', await benchEcdsaReshare(REPS)));
+figures.push(...recordFigures('eddsa', await benchEddsa(REPS)));
 const wall = performance.now() - t0;
 
 const width = Math.max(...figures.map((f) => f.name.length));
-console.log(`Tandem bench (Node ${process.version}, ${process.platform}/${process.arch}; BigInt arithmetic)\n`);
+console.log(`Tandem bench (Node ${process.version}, ${process.platform}/${process.arch}; custodian on OpenSSL arithmetic, client on BigInt)\n`);
 for (const f of figures) {
   const value = f.unit === 'ms' ? `${f.value.toFixed(0)} ms` : `${f.value} bytes`;
   const budget = f.budget === undefined ? '' : `  budget ${f.budget}`;

@@ -29,3 +29,6 @@ export * from './pi-sign.js';
 export * from './presign.js';
 export * from './sign.js';
 export * from './sign-wire.js';
+export * from './backup.js';
+export * from './backup-share.js';
+export * from './recover.js';
