@@ -12,6 +12,7 @@ import { BACKUP_METHODS, type BackupMethodName } from '../types.js';
 import { operatorCheck, authFailed, type ApiKeys } from './auth.js';
 import { errorBody } from './http-errors.js';
 import type { CustodianIdentity, IcBundle } from './identity.js';
+import type { ModArith } from '../mpc/modexp.js';
 import type { PrimeSource } from '../mpc/primes.js';
 import { registerSessions } from './sessions.js';
 
@@ -24,7 +25,7 @@ export interface AppOptions {
   /** Called by /ready: false while starting or shutting down. */
   readonly isReady: () => boolean;
   /** The MPC sessions' public material; without it the WebSocket endpoint is not served. */
-  readonly mpc?: { readonly identity: CustodianIdentity; readonly ic: IcBundle; readonly primeSource: PrimeSource; readonly frameLimitBytes: number };
+  readonly mpc?: { readonly identity: CustodianIdentity; readonly ic: IcBundle; readonly primeSource: PrimeSource; readonly frameLimitBytes: number; readonly arith?: ModArith };
 }
 
 declare module 'fastify' {
@@ -81,7 +82,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   if (options.mpc) {
     await app.register(websocket, { options: { maxPayload: options.mpc.frameLimitBytes } });
-    registerSessions(app, { rules, apiKeys, identity: options.mpc.identity, ic: options.mpc.ic, primeSource: options.mpc.primeSource });
+    registerSessions(app, { rules, apiKeys, identity: options.mpc.identity, ic: options.mpc.ic, primeSource: options.mpc.primeSource, ...(options.mpc.arith ? { arith: options.mpc.arith } : {}) });
   }
 
   // ---- operations -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { buildApp } from './app.js';
 import { encryptedStore } from './at-rest.js';
 import { ApiKeys } from './auth.js';
 import { loadOrCreateIcBundle, loadOrCreateIdentity, nodePrimeSource } from './identity.js';
+import { nativeArith } from './native-arith.js';
 import type { ServerConfig } from './config.js';
 import { SqliteStore } from './store/sqlite.js';
 
@@ -35,7 +36,7 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
     bodyLimitBytes: config.bodyLimitBytes,
     logLevel: config.logLevel,
     isReady: () => ready,
-    mpc: { identity, ic, primeSource: nodePrimeSource, frameLimitBytes: config.frameLimitBytes },
+    mpc: { identity, ic, primeSource: nodePrimeSource, frameLimitBytes: config.frameLimitBytes, arith: nativeArith() },
   });
   const url = await app.listen({ host: config.host, port: config.port });
   ready = true;

@@ -24,7 +24,10 @@ import { createFrostBackupP1, createFrostRecoverP1 } from '../mpc/frost-reshare.
 import { createFrostSignP1 } from '../mpc/frost-sign.js';
 import { createKeygenP1 } from '../mpc/keygen.js';
 import { createPresignP1 } from '../mpc/presign.js';
+import { createBackupP1 } from '../mpc/backup.js';
+import type { ModArith } from '../mpc/modexp.js';
 import type { PrimeSource } from '../mpc/primes.js';
+import { createRecoverP1 } from '../mpc/recover.js';
 import { decodeCustodianShare } from '../mpc/share.js';
 import { CustodianSigner } from '../mpc/sign.js';
 import { signMessageSid, type SignRequest as MpcSignRequest } from '../mpc/sign-wire.js';
@@ -38,12 +41,14 @@ export interface SessionDeps {
   readonly identity: CustodianIdentity;
   readonly ic: IcBundle;
   readonly primeSource: PrimeSource;
+  /** The custodian's modular arithmetic (OpenSSL on the server); the BigInt reference when absent. */
+  readonly arith?: ModArith;
 }
 
 type StartFrame =
   | { type: 'start'; op: 'generate'; curve: Curve; idempotencyKey: string; icPinned?: boolean; apiKey?: string }
   | { type: 'start'; op: 'backup'; curve: Curve; idempotencyKey: string; method: BackupMethodName; apiKey?: string }
-  | { type: 'start'; op: 'recover'; curve: Curve; idempotencyKey: string; backupPairId: string; apiKey?: string }
+  | { type: 'start'; op: 'recover'; curve: Curve; idempotencyKey: string; backupPairId: string; icPinned?: boolean; apiKey?: string }
   | { type: 'start'; op: 'sign'; curve: Curve; idempotencyKey: string; pairId: string; request: ChainsSignRequest; apiKey?: string };
 
 const ajv = new Ajv({ allErrors: false, removeAdditional: false, coerceTypes: false, useDefaults: false });
@@ -71,7 +76,7 @@ const validateStart = ajv.compile<StartFrame>({
       type: 'object',
       additionalProperties: false,
       required: ['type', 'op', 'curve', 'idempotencyKey', 'backupPairId'],
-      properties: { ...base, op: { const: 'recover' }, backupPairId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' } },
+      properties: { ...base, op: { const: 'recover' }, backupPairId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' }, icPinned: { type: 'boolean' } },
     },
     {
       type: 'object',
@@ -175,6 +180,7 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
   const pid2 = clientPid(client.keyId);
   const { rules } = deps;
   const walletId = client.walletId;
+  const arith = deps.arith ? { arith: deps.arith } : {};
 
   if (frame.op === 'generate') {
     const view = await rules.getWallet(walletId);
@@ -185,12 +191,13 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
       const epoch = nextEpoch(view, frame.curve);
       const party =
         frame.curve === 'SECP256K1'
-          ? createKeygenP1({ pid1, pid2, epoch, intCommitment: { params: deps.ic.params, proof: deps.ic.proof }, sendIcProof: frame.icPinned !== true, primeSource: deps.primeSource })
+          ? createKeygenP1({ pid1, pid2, epoch, intCommitment: { params: deps.ic.params, proof: deps.ic.proof }, sendIcProof: frame.icPinned !== true, primeSource: deps.primeSource, ...arith })
           : createFrostKeygenP1({ pid1, pid2, epoch });
       return {
         party,
-        async commit({ share, publicKey }) {
-          const pair = await rules.recordGeneratedPair({ walletId, curve: frame.curve, leaseToken: token, publicKey, custodianShare: share, idempotencyKey: frame.idempotencyKey, pairId: pairIdOf(frame.curve, share) });
+        async commit(out) {
+          const { share, publicKey } = out;
+          const pair = await rules.recordGeneratedPair({ walletId, curve: frame.curve, leaseToken: token, publicKey, custodianShare: share, idempotencyKey: frame.idempotencyKey, pairId: pairIdOf(frame.curve, out) });
           return { op: 'generate', pair };
         },
       };
@@ -198,17 +205,18 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
   }
 
   if (frame.op === 'backup' || frame.op === 'recover') {
-    if (frame.curve === 'SECP256K1') {
-      throw new TandemError('INVALID_INPUT', { message: `${frame.op} sessions on SECP256K1 are not served yet.`, details: { op: frame.op, curve: frame.curve } });
-    }
     if (frame.op === 'backup') {
       return leasedRun(deps, client, 'backup', async (token) => {
         const { share } = await rules.signingShareForBackup({ walletId, curve: frame.curve, leaseToken: token });
-        const party = createFrostBackupP1({ pid1, pid2, share, method: frame.method });
+        const party =
+          frame.curve === 'SECP256K1'
+            ? createBackupP1({ pid1, pid2, share: share.slice(), method: frame.method, ...arith })
+            : createFrostBackupP1({ pid1, pid2, share, method: frame.method });
         share.fill(0);
         return {
           party,
-          async commit({ share: backupShare, publicKey }) {
+          async commit(out) {
+            const { share: backupShare, publicKey } = out;
             const backupPair = await rules.recordBackupPair({
               walletId,
               curve: frame.curve,
@@ -217,7 +225,7 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
               publicKey,
               custodianBackupShare: backupShare,
               idempotencyKey: frame.idempotencyKey,
-              backupPairId: pairIdOf(frame.curve, backupShare),
+              backupPairId: pairIdOf(frame.curve, out),
             });
             return { op: 'backup', backupPair };
           },
@@ -229,11 +237,25 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
     const view = await rules.getWallet(walletId);
     return leasedRun(deps, client, 'recover', async (token) => {
       const backupShare = await rules.backupShareForRecovery({ walletId, backupPairId: frame.backupPairId, leaseToken: token });
-      const party = createFrostRecoverP1({ pid1, pid2, share: backupShare, epoch: nextEpoch(view, frame.curve) });
+      const epoch = nextEpoch(view, frame.curve);
+      const party =
+        frame.curve === 'SECP256K1'
+          ? createRecoverP1({
+              pid1,
+              pid2,
+              share: backupShare.slice(),
+              epoch,
+              intCommitment: { params: deps.ic.params, proof: deps.ic.proof },
+              sendIcProof: frame.icPinned !== true,
+              primeSource: deps.primeSource,
+              ...arith,
+            })
+          : createFrostRecoverP1({ pid1, pid2, share: backupShare, epoch });
       backupShare.fill(0);
       return {
         party,
-        async commit({ share, publicKey }) {
+        async commit(out) {
+          const { share, publicKey } = out;
           const pair = await rules.recordRecoveredPair({
             walletId,
             curve: frame.curve,
@@ -242,7 +264,7 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
             publicKey,
             custodianShare: share,
             idempotencyKey: frame.idempotencyKey,
-            pairId: pairIdOf(frame.curve, share),
+            pairId: pairIdOf(frame.curve, out),
           });
           return { op: 'recover', pair };
         },
@@ -277,6 +299,9 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
 interface ShareOut {
   readonly share: Uint8Array;
   readonly publicKey: string;
+  /** Set by the ECDSA re-sharings: the new pair's id. */
+  readonly pairId?: Uint8Array;
+  readonly backupPairId?: Uint8Array;
 }
 
 /** A state-changing run: holds the wallet's lease from before the first message to after the commit. */
@@ -320,9 +345,9 @@ async function leasedRun(
 const nextEpoch = (view: { signingPairs: readonly { curve: Curve; epoch: number }[] }, curve: Curve): number =>
   Math.max(0, ...view.signingPairs.filter((p) => p.curve === curve).map((p) => p.epoch)) + 1;
 
-/** A new pair's id is the session id of the run that made it, read back from the custodian's share. */
-const pairIdOf = (curve: Curve, share: Uint8Array): string =>
-  bytesToHex(curve === 'SECP256K1' ? decodeCustodianShare(share).pairId : decodeFrostShare(share).pairId);
+/** A new pair's id is the session id of the run that made it, as the party reports it or read from its share. */
+const pairIdOf = (curve: Curve, out: ShareOut): string =>
+  bytesToHex(out.pairId ?? out.backupPairId ?? (curve === 'SECP256K1' ? decodeCustodianShare(out.share).pairId : decodeFrostShare(out.share).pairId));
 
 /** ECDSA: presign S0–S3 with the presignature persisted at S2, then S4 and the custodian's checked finish. */
 async function ecdsaSignDriver(
@@ -337,7 +362,7 @@ async function ecdsaSignDriver(
   const { rules } = deps;
   const pairId = frame.pairId;
   await rules.assertCanPresign({ walletId, pairId });
-  const share = decodeCustodianShare(shareBytes);
+  const share = decodeCustodianShare(shareBytes, deps.arith);
   shareBytes.fill(0);
   const presign = createPresignP1({ pair: share, pid1, pid2 });
   let presigned = false;

@@ -11,7 +11,9 @@ import WebSocket from 'ws';
 import { signRequest, type SignRequest } from '../../src/chains/sign-request.js';
 import { createFrostKeygenP2 } from '../../src/mpc/frost-dkg.js';
 import { decodeFrostShare } from '../../src/mpc/frost-share.js';
+import { createBackupP2 } from '../../src/mpc/backup.js';
 import { createFrostBackupP2, createFrostRecoverP2 } from '../../src/mpc/frost-reshare.js';
+import { createRecoverP2 } from '../../src/mpc/recover.js';
 import { createFrostSignP2 } from '../../src/mpc/frost-sign.js';
 import { createKeygenP2 } from '../../src/mpc/keygen.js';
 import { createPresignP2, type ClientPresignature } from '../../src/mpc/presign.js';
@@ -190,6 +192,39 @@ describe('MPC sessions over WebSocket', () => {
       throw new Error('no party should start');
     });
     expect(old.error).toMatchObject({ code: 'SHARE_REVOKED' });
+  });
+
+  it('backs up SECP256K1, recovers it on a new device, and the new device signs under the same key', async () => {
+    const backup = await session(server, client.apiKey, { type: 'start', op: 'backup', curve: 'SECP256K1', idempotencyKey: 'bkp-k1-000001', method: 'GDRIVE' }, ({ pid1, pid2 }) =>
+      createBackupP2({ pid1, pid2, share: secp.share, method: 'GDRIVE' }),
+    );
+    expect(backup.error).toBeUndefined();
+    const backupResult = backup.result as { share: Uint8Array; backupPairId: Uint8Array };
+    const backupPairId = bytesToHex(backupResult.backupPairId);
+    expect(backup.outcome).toMatchObject({ op: 'backup', backupPair: { backupPairId, method: 'GDRIVE', status: 'STORED_CUSTODIAN_BACKUP_SHARE', publicKey: secp.publicKey } });
+    const key = (step: string) => ({ key: client.apiKey, headers: { 'idempotency-key': `${step}-${backupPairId.slice(0, 16)}` } });
+    await call(server, 'POST', `/v1/wallet/backup-pairs/${backupPairId}/key-confirm`, key('key'));
+    await call(server, 'PUT', `/v1/wallet/backup-pairs/${backupPairId}/ciphertext`, { ...key('ct'), raw: new Uint8Array([9, 9, 9]) });
+    expect((await call(server, 'POST', `/v1/wallet/backup-pairs/${backupPairId}/confirm`, key('done'))).body).toMatchObject({ status: 'STORED_CLIENT_BACKUP_SHARE' });
+
+    const device = (await call(server, 'POST', `/v1/operator/clients/${client.walletId}/keys`, { key: OPERATOR_KEY })).body as { apiKey: string };
+    const recover = await session(server, device.apiKey, { type: 'start', op: 'recover', curve: 'SECP256K1', idempotencyKey: 'rec-k1-000001', backupPairId }, ({ pid1, pid2 }) =>
+      createRecoverP2({ pid1, pid2, share: backupResult.share }),
+    );
+    expect(recover.error).toBeUndefined();
+    const recovered = recover.result as { share: Uint8Array; publicKey: string; pairId: Uint8Array };
+    expect(recovered.publicKey).toBe(secp.publicKey);
+    const pairId = bytesToHex(recovered.pairId);
+    expect(recover.outcome).toMatchObject({ op: 'recover', pair: { pairId, status: 'STORED_DATABASE' } });
+    await call(server, 'POST', `/v1/wallet/signing-pairs/${pairId}/confirm`, { key: device.apiKey, headers: { 'idempotency-key': `confirm-${pairId}` } });
+
+    const request = signRequest('SECP256K1', 'eip191', { message: 'from the new phone' });
+    const digest = hexToBytes(request.digest.slice(2));
+    const signed = await session(server, device.apiKey, { type: 'start', op: 'sign', curve: 'SECP256K1', idempotencyKey: 'sign-0000020', pairId, request }, ecdsaSignParty(recovered.share, request, digest));
+    expect(signed.error).toBeUndefined();
+    const sig = signed.result as { r: bigint; s: bigint };
+    expect(secp256k1.verify(new secp256k1.Signature(sig.r, sig.s).toBytes('compact'), digest, hexToBytes(secp.publicKey), { prehash: false })).toBe(true);
+    secp = { ...secp, share: recovered.share, pairId };
   });
 
   it('refuses a sign request whose digest does not match its payload, before any protocol message', async () => {
