@@ -14,7 +14,7 @@ import { errorBody } from './http-errors.js';
 import type { CustodianIdentity, IcBundle } from './identity.js';
 import type { ModArith } from '../mpc/modexp.js';
 import type { PrimeSource } from '../mpc/primes.js';
-import { registerSessions } from './sessions.js';
+import { registerSessions, type Sessions } from './sessions.js';
 
 export interface AppOptions {
   readonly rules: CustodianRules;
@@ -49,7 +49,7 @@ function idempotencyKey(req: FastifyRequest): string {
   return k;
 }
 
-export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; sessions: Sessions | null }> {
   const { rules, apiKeys } = options;
   const isOperator = operatorCheck(options.operatorKey);
   const app = Fastify({
@@ -80,9 +80,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((_req, reply) => reply.status(404).send({ error: new TandemError('INVALID_INPUT', { message: 'No such endpoint.' }).toJSON() }));
 
+  let sessions: Sessions | null = null;
   if (options.mpc) {
     await app.register(websocket, { options: { maxPayload: options.mpc.frameLimitBytes } });
-    registerSessions(app, { rules, apiKeys, identity: options.mpc.identity, ic: options.mpc.ic, primeSource: options.mpc.primeSource, ...(options.mpc.arith ? { arith: options.mpc.arith } : {}) });
+    sessions = registerSessions(app, { rules, apiKeys, identity: options.mpc.identity, ic: options.mpc.ic, primeSource: options.mpc.primeSource, ...(options.mpc.arith ? { arith: options.mpc.arith } : {}) });
   }
 
   // ---- operations -------------------------------------------------------------------------------------
@@ -184,5 +185,5 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     rules.confirmBackup({ walletId: walletOf(req), backupPairId: req.params.backupPairId, idempotencyKey: idempotencyKey(req) }),
   );
 
-  return app;
+  return { app, sessions };
 }

@@ -29,7 +29,7 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
   const ic = loadOrCreateIcBundle(sqlite.db, nodePrimeSource);
   const rules = new CustodianRules({ ...rulesOptions, store });
   let ready = false;
-  const app = await buildApp({
+  const { app, sessions } = await buildApp({
     rules,
     apiKeys: new ApiKeys(sqlite.db),
     operatorKey: config.operatorKey,
@@ -48,6 +48,8 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
     close() {
       closing ??= (async () => {
         ready = false;
+        // Running MPC sessions end with a typed error and release their leases while the database is open.
+        await sessions?.abortAll('The custodian is shutting down; retry the operation.');
         await app.close();
         sqlite.close();
       })();

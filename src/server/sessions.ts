@@ -112,7 +112,14 @@ interface Client {
   readonly keyId: string;
 }
 
-export function registerSessions(app: FastifyInstance, deps: SessionDeps): void {
+/** The running sessions, so a shutdown can end them cleanly before the database closes. */
+export interface Sessions {
+  /** Ends every running session with an error frame and waits until each has released what it held. */
+  abortAll(reason: string): Promise<void>;
+}
+
+export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessions {
+  const running = new Set<(reason: string) => Promise<void>>();
   app.get('/v1/wallet/sessions', { websocket: true }, (socket: WebSocket, req) => {
     const header = req.headers.authorization;
     let driver: Driver | null = null;
@@ -160,19 +167,31 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): void 
       }
     };
 
+    const abort = (reason: string) => {
+      chain = chain.then(() => end(new TandemError('OPERATION_IN_PROGRESS', { message: reason })));
+      return chain;
+    };
+    running.add(abort);
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       chain = chain.then(() => handle(data, isBinary)).catch((err: unknown) => end(err));
     });
     socket.on('close', () => {
-      chain = chain.then(() => {
-        if (!finished) {
-          finished = true;
-          return driver?.close();
-        }
-        return undefined;
-      });
+      chain = chain
+        .then(() => {
+          if (!finished) {
+            finished = true;
+            return driver?.close();
+          }
+          return undefined;
+        })
+        .finally(() => running.delete(abort));
     });
   });
+  return {
+    async abortAll(reason) {
+      await Promise.allSettled([...running].map((abort) => abort(reason)));
+    },
+  };
 }
 
 async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame): Promise<Driver> {

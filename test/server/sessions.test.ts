@@ -227,6 +227,24 @@ describe('MPC sessions over WebSocket', () => {
     secp = { ...secp, share: recovered.share, pairId };
   });
 
+  it("client B can neither read, confirm, back up nor sign with client A's pairs", async () => {
+    const b = (await call(server, 'POST', '/v1/operator/clients', { key: OPERATOR_KEY, body: {} })).body as { apiKey: string };
+    expect((await call(server, 'GET', '/v1/wallet', { key: b.apiKey })).body.signingPairs).toEqual([]);
+    expect(await call(server, 'POST', `/v1/wallet/signing-pairs/${ed.pairId}/confirm`, { key: b.apiKey, headers: { 'idempotency-key': 'steal-000001' } })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'PAIR_NOT_FOUND' } },
+    });
+    const request = signRequest('ED25519', 'solanaMessage', { message: 'AAAA' });
+    const stolen = await session(server, b.apiKey, { type: 'start', op: 'sign', curve: 'ED25519', idempotencyKey: 'steal-000002', pairId: ed.pairId, request }, () => {
+      throw new Error('no party should start');
+    });
+    expect(stolen.error).toMatchObject({ code: 'PAIR_NOT_FOUND' });
+    const backup = await session(server, b.apiKey, { type: 'start', op: 'backup', curve: 'ED25519', idempotencyKey: 'steal-000003', method: 'PASSWORD' }, () => {
+      throw new Error('no party should start');
+    });
+    expect(backup.error).toMatchObject({ code: 'STATE_INVALID' });
+  });
+
   it('refuses a sign request whose digest does not match its payload, before any protocol message', async () => {
     const request = { ...signRequest('SECP256K1', 'eip191', { message: 'pay 1' }), payload: { message: 'pay 1000' } } as SignRequest;
     const end = await session(server, client.apiKey, { type: 'start', op: 'sign', curve: 'SECP256K1', idempotencyKey: 'sign-0000003', pairId: secp.pairId, request }, () => {
@@ -296,5 +314,27 @@ describe('MPC sessions over WebSocket', () => {
     const ok = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'ED25519', idempotencyKey: 'gen-t-000003' }, ({ pid1, pid2 }) => createFrostKeygenP2({ pid1, pid2 }));
     expect(ok.outcome).toMatchObject({ op: 'generate', pair: { status: 'STORED_DATABASE' } });
     expect((await call(server, 'GET', '/health')).status).toBe(200);
+  });
+
+  it('a shutdown in the middle of a session aborts it cleanly: nothing half-recorded, the lease free after restart', async () => {
+    const fresh = (await call(server, 'POST', '/v1/operator/clients', { key: OPERATOR_KEY, body: {} })).body as { walletId: string; apiKey: string };
+    let stopped: Promise<number | null> | null = null;
+    const end = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'SECP256K1', idempotencyKey: 'gen-stop-0001' }, ({ pid1, pid2 }) => {
+      const party = createKeygenP2({ pid1, pid2 });
+      return {
+        start: () => party.start(),
+        receive: (m: Uint8Array) => {
+          // The operator stops the custodian while the client is mid-run (after K1, before K2 arrives).
+          stopped ??= server.stop();
+          return party.receive(m);
+        },
+      };
+    });
+    expect(await stopped).toBe(0);
+    expect(end.outcome).toBeUndefined();
+    server = await startServerProcess(`${dir.path}/custodian.db`);
+    expect((await call(server, 'GET', '/v1/wallet', { key: fresh.apiKey })).body.signingPairs).toEqual([]);
+    const again = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'ED25519', idempotencyKey: 'gen-stop-0002' }, ({ pid1, pid2 }) => createFrostKeygenP2({ pid1, pid2 }));
+    expect(again.outcome).toMatchObject({ op: 'generate', pair: { status: 'STORED_DATABASE' } });
   });
 });
