@@ -306,6 +306,24 @@ describe('MPC sessions over WebSocket', () => {
       return t;
     });
     expect(tampered.error?.code).toMatch(/DKG_FAILED|MALFORMED_MESSAGE/);
+    // A message sent twice (out of order for the custodian, which then expects the last round).
+    const twice = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'ED25519', idempotencyKey: 'gen-t-000004' }, ({ pid1, pid2 }) => {
+      const party = createFrostKeygenP2({ pid1, pid2 });
+      return { start: () => party.start(), receive: (m: Uint8Array) => {
+        const r = party.receive(m);
+        return { ...r, messages: [...r.messages, ...r.messages] };
+      } };
+    });
+    expect(twice.error?.code).toMatch(/MALFORMED_MESSAGE|DKG_FAILED/);
+    // Garbage instead of a start frame.
+    const garbage = await new Promise<{ error?: { code: string } }>((resolve) => {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/wallet/sessions`, { headers: { authorization: `Bearer ${fresh.apiKey}` } });
+      let error: { code: string } | undefined;
+      ws.on('open', () => ws.send(new Uint8Array([0xff, 0x00, 0x13, 0x37])));
+      ws.on('message', (d: Buffer) => (error = JSON.parse(d.toString()).error));
+      ws.on('close', () => resolve(error ? { error } : {}));
+    });
+    expect(garbage.error).toMatchObject({ code: 'MALFORMED_MESSAGE' });
     // Text where a protocol message is due.
     const text = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'ED25519', idempotencyKey: 'gen-t-000002' }, ({ pid1, pid2 }) => createFrostKeygenP2({ pid1, pid2 }), () => 'not binary');
     expect(text.error).toMatchObject({ code: 'MALFORMED_MESSAGE' });
