@@ -10,7 +10,9 @@ import { isTandemError } from '../errors.js';
 async function serve(): Promise<void> {
   const config = loadConfig(process.env);
   const server = await startServer(config);
-  process.stdout.write(`tandem custodian listening on ${server.url} (database ${config.databasePath})\n`);
+  // A PostgreSQL URL may hold a password: name the kind and schema, never the URL.
+  const database = /^postgres(ql)?:\/\//.test(config.databasePath) ? `PostgreSQL, schema ${config.databaseSchema}` : config.databasePath;
+  process.stdout.write(`tandem custodian listening on ${server.url} (database ${database})\n`);
   const stop = (signal: string) => {
     process.stdout.write(`${signal}: shutting down\n`);
     server.close().then(

@@ -98,22 +98,22 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
 
   app.post('/v1/operator/clients', { preHandler: operatorOnly, schema: { body: { type: 'object', additionalProperties: false, properties: {} } } }, async (_req, reply) => {
     const wallet = await rules.createWallet();
-    const { keyId, apiKey } = apiKeys.issue(wallet.walletId);
+    const { keyId, apiKey } = await apiKeys.issue(wallet.walletId);
     return reply.status(201).send({ walletId: wallet.walletId, keyId, apiKey });
   });
   app.get<{ Params: { walletId: string } }>('/v1/operator/clients/:walletId', { preHandler: operatorOnly, schema: { params: walletParams } }, async (req) => ({
     wallet: await rules.getWallet(req.params.walletId),
-    keys: apiKeys.list(req.params.walletId),
+    keys: await apiKeys.list(req.params.walletId),
   }));
   app.post<{ Params: { walletId: string } }>('/v1/operator/clients/:walletId/keys', { preHandler: operatorOnly, schema: { params: walletParams, body: noBody } }, async (req, reply) => {
     await rules.getWallet(req.params.walletId);
-    return reply.status(201).send(apiKeys.issue(req.params.walletId));
+    return reply.status(201).send(await apiKeys.issue(req.params.walletId));
   });
   app.delete<{ Params: { walletId: string; keyId: string } }>(
     '/v1/operator/clients/:walletId/keys/:keyId',
     { preHandler: operatorOnly, schema: { params: { type: 'object', required: ['walletId', 'keyId'], additionalProperties: false, properties: { walletId: ID, keyId: ID } } } },
     async (req, reply) => {
-      apiKeys.revoke(req.params.walletId, req.params.keyId);
+      await apiKeys.revoke(req.params.walletId, req.params.keyId);
       return reply.status(204).send();
     },
   );
@@ -155,7 +155,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
 
   // ---- client (client API key; its own wallet only) -------------------------------------------------------
   const clientOnly = async (req: FastifyRequest) => {
-    req.walletId = apiKeys.authenticate(bearer(req)).walletId;
+    req.walletId = (await apiKeys.authenticate(bearer(req))).walletId;
   };
   const walletOf = (req: FastifyRequest): string => req.walletId!;
   const pairOnly = { type: 'object', required: ['pairId'], additionalProperties: false, properties: { pairId: ID } } as const;

@@ -8,7 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { base64urlnopad } from '@scure/base';
-import type Database from 'better-sqlite3';
+import type { ServerData } from './store/server-data.js';
 import { TandemError } from '../errors.js';
 
 export interface ApiKeyRecord {
@@ -33,51 +33,39 @@ export function operatorCheck(operatorKey: string): (presented: string | undefin
   return (presented) => presented !== undefined && sameSecret(hashOf(presented), expected);
 }
 
-/** Client API keys in the custodian's SQLite database (migration 2). */
+/** Client API keys, kept as hashes in the custodian's database. */
 export class ApiKeys {
   constructor(
-    private readonly db: Database.Database,
+    private readonly data: ServerData,
     private readonly clock: () => number = Date.now,
   ) {}
 
   /** Issues a new key for the wallet; the key itself is returned once and never stored. */
-  issue(walletId: string): { keyId: string; apiKey: string } {
+  async issue(walletId: string): Promise<{ keyId: string; apiKey: string }> {
     const keyId = bytesToHex(randomBytes(8));
     const apiKey = `tdk_${keyId}_${base64urlnopad.encode(randomBytes(32))}`;
-    this.db
-      .prepare('INSERT INTO api_keys (key_id, wallet_id, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, NULL)')
-      .run(keyId, walletId, Buffer.from(hashOf(apiKey)), this.clock());
+    await this.data.insertApiKey({ keyId, walletId, hash: hashOf(apiKey), createdAt: this.clock() });
     return { keyId, apiKey };
   }
 
   /** The wallet a presented key opens, or AUTH_FAILED (malformed, unknown, wrong or revoked alike). */
-  authenticate(presented: string | undefined): { walletId: string; keyId: string } {
+  async authenticate(presented: string | undefined): Promise<{ walletId: string; keyId: string }> {
     const m = presented ? KEY_PATTERN.exec(presented) : null;
     if (!m) throw authFailed();
-    const row = this.db.prepare('SELECT wallet_id, hash, revoked_at FROM api_keys WHERE key_id = ?').get(m[1]) as
-      | { wallet_id: string; hash: Buffer; revoked_at: number | null }
-      | undefined;
-    const candidate = hashOf(presented!);
+    const row = await this.data.findApiKey(m[1]!);
     // Compare even when the id is unknown, so a miss and a wrong secret take the same time.
-    const ok = sameSecret(candidate, row ? new Uint8Array(row.hash) : new Uint8Array(32)) && row !== undefined && row.revoked_at === null;
+    const ok = sameSecret(hashOf(presented!), row ? row.hash : new Uint8Array(32)) && row !== undefined && row.revokedAt === null;
     if (!ok) throw authFailed();
-    return { walletId: row.wallet_id, keyId: m[1]! };
+    return { walletId: row.walletId, keyId: m[1]! };
   }
 
-  revoke(walletId: string, keyId: string): void {
-    const r = this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE wallet_id = ? AND key_id = ? AND revoked_at IS NULL').run(this.clock(), walletId, keyId);
-    if (r.changes === 0) {
-      const exists = this.db.prepare('SELECT 1 FROM api_keys WHERE wallet_id = ? AND key_id = ?').get(walletId, keyId);
-      if (!exists) throw new TandemError('INVALID_INPUT', { message: 'No such API key for this wallet.', details: { keyId } });
+  async revoke(walletId: string, keyId: string): Promise<void> {
+    if ((await this.data.revokeApiKey(walletId, keyId, this.clock())) === 'missing') {
+      throw new TandemError('INVALID_INPUT', { message: 'No such API key for this wallet.', details: { keyId } });
     }
   }
 
-  list(walletId: string): ApiKeyRecord[] {
-    return (this.db.prepare('SELECT key_id, wallet_id, created_at, revoked_at FROM api_keys WHERE wallet_id = ? ORDER BY created_at, key_id').all(walletId) as {
-      key_id: string;
-      wallet_id: string;
-      created_at: number;
-      revoked_at: number | null;
-    }[]).map((r) => ({ keyId: r.key_id, walletId: r.wallet_id, createdAt: r.created_at, revokedAt: r.revoked_at }));
+  async list(walletId: string): Promise<ApiKeyRecord[]> {
+    return (await this.data.listApiKeys(walletId)).map((r) => ({ keyId: r.keyId, walletId: r.walletId, createdAt: r.createdAt, revokedAt: r.revokedAt }));
   }
 }

@@ -10,8 +10,12 @@ import { TandemError } from '../errors.js';
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
-  /** SQLite file (created if missing). */
+  /** A SQLite file (created if missing), or a `postgres://` URL for several instances on one database. */
   readonly databasePath: string;
+  /** The PostgreSQL schema to use (created if missing). */
+  readonly databaseSchema: string;
+  /** How long an MPC session may hold a wallet before another instance may take it over. */
+  readonly leaseTtlMs: number;
   /** 32-byte AES-256-GCM key that encrypts custodian shares at rest, and its id (for rotation). */
   readonly masterKey: Uint8Array;
   readonly masterKeyId: string;
@@ -67,6 +71,10 @@ export function loadConfig(env: Env): ServerConfig {
   const masterKeyId = env['TANDEM_MASTER_KEY_ID'] ?? 'k1';
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(masterKeyId)) problems.push('TANDEM_MASTER_KEY_ID must be 1 to 32 of [A-Za-z0-9_-]');
 
+  if (env['TANDEM_DATABASE_SCHEMA'] !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(env['TANDEM_DATABASE_SCHEMA'])) {
+    problems.push('TANDEM_DATABASE_SCHEMA must be a lower-case SQL identifier');
+  }
+
   const logLevel = (env['TANDEM_LOG_LEVEL'] ?? 'info') as ServerConfig['logLevel'];
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) problems.push('TANDEM_LOG_LEVEL must be fatal, error, warn, info, debug or silent');
 
@@ -74,6 +82,8 @@ export function loadConfig(env: Env): ServerConfig {
     host: env['TANDEM_HOST'] ?? '127.0.0.1',
     port: int('TANDEM_PORT', 8787, 0, 65535),
     databasePath: env['TANDEM_DATABASE'] ?? 'tandem-custodian.db',
+    databaseSchema: env['TANDEM_DATABASE_SCHEMA'] ?? 'public',
+    leaseTtlMs: int('TANDEM_LEASE_TTL_MS', 60_000, 1000, 3_600_000),
     masterKey,
     masterKeyId,
     operatorKey,

@@ -8,7 +8,7 @@ import { generatePrimeSync } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
-import type Database from 'better-sqlite3';
+import type { ServerData } from './store/server-data.js';
 import { decodeIcBundle, encodeIcBundle, generateIntCommitmentParams, type IcProof } from '../mpc/pi-ic.js';
 import type { IntCommitmentParams } from '../mpc/int-commitment.js';
 import type { PrimeSource } from '../mpc/primes.js';
@@ -30,20 +30,12 @@ export interface IcBundle {
 /** Node's prime generator: the custodian's (P1's) source of Paillier and safe primes. */
 export const nodePrimeSource: PrimeSource = (bits, { safe }) => generatePrimeSync(bits, { safe, bigint: true });
 
-function meta(db: Database.Database, name: string): Uint8Array | undefined {
-  const row = db.prepare('SELECT value FROM server_meta WHERE name = ?').get(name) as { value: Buffer } | undefined;
-  return row ? new Uint8Array(row.value) : undefined;
-}
-
-function setMeta(db: Database.Database, name: string, value: Uint8Array): void {
-  db.prepare('INSERT INTO server_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, Buffer.from(value));
-}
-
-export function loadOrCreateIdentity(db: Database.Database, keys: MasterKeys): CustodianIdentity {
-  let sealed = meta(db, 'identity-secret');
+export async function loadOrCreateIdentity(data: ServerData, keys: MasterKeys): Promise<CustodianIdentity> {
+  let sealed = await data.getMeta('identity-secret');
   if (!sealed) {
-    setMeta(db, 'identity-secret', sealValue(keys, 'server/identity', ed25519.utils.randomSecretKey()));
-    sealed = meta(db, 'identity-secret')!;
+    // Two instances starting at once both try; the first write wins and both read it back.
+    await data.setMetaIfAbsent('identity-secret', sealValue(keys, 'server/identity', ed25519.utils.randomSecretKey()));
+    sealed = (await data.getMeta('identity-secret'))!;
   }
   const secret = openValue(keys, 'server/identity', sealed);
   const publicKey = ed25519.getPublicKey(secret);
@@ -56,12 +48,12 @@ export function clientPid(keyId: string): Uint8Array {
   return derivePid(utf8ToBytes(`tandem-client-key:${keyId}`));
 }
 
-export function loadOrCreateIcBundle(db: Database.Database, source: PrimeSource = nodePrimeSource): IcBundle {
-  let encoded = meta(db, 'ic-bundle');
+export async function loadOrCreateIcBundle(data: ServerData, source: PrimeSource = nodePrimeSource): Promise<IcBundle> {
+  let encoded = await data.getMeta('ic-bundle');
   if (!encoded) {
     const { params, proof } = generateIntCommitmentParams(source);
-    setMeta(db, 'ic-bundle', encodeIcBundle(params, proof));
-    encoded = meta(db, 'ic-bundle')!;
+    await data.setMetaIfAbsent('ic-bundle', encodeIcBundle(params, proof));
+    encoded = (await data.getMeta('ic-bundle'))!;
   }
   const { params, proof } = decodeIcBundle(encoded);
   return { params, proof, encoded };

@@ -11,6 +11,9 @@ import { ApiKeys } from './auth.js';
 import { loadOrCreateIcBundle, loadOrCreateIdentity, nodePrimeSource } from './identity.js';
 import { nativeArith } from './native-arith.js';
 import type { ServerConfig } from './config.js';
+import type { Store } from '../custodian/store.js';
+import { PostgresStore } from './store/postgres.js';
+import { postgresServerData, sqliteServerData, type ServerData } from './store/server-data.js';
 import { SqliteStore } from './store/sqlite.js';
 
 export interface RunningServer {
@@ -21,17 +24,17 @@ export interface RunningServer {
 }
 
 export async function startServer(config: ServerConfig, rulesOptions: Partial<CustodianRulesOptions> = {}): Promise<RunningServer> {
-  const sqlite = new SqliteStore(config.databasePath);
+  const db = await openDatabase(config);
   const keys = { current: config.masterKeyId, keys: new Map([[config.masterKeyId, config.masterKey]]) };
-  const store = encryptedStore(sqlite, keys);
+  const store = encryptedStore(db.store, keys);
+  const rules = new CustodianRules({ leaseTtlMs: config.leaseTtlMs, ...rulesOptions, store });
   // Made on first start and kept: the identity clients pin, and the one-time integer-commitment parameters.
-  const identity = loadOrCreateIdentity(sqlite.db, keys);
-  const ic = loadOrCreateIcBundle(sqlite.db, nodePrimeSource);
-  const rules = new CustodianRules({ ...rulesOptions, store });
+  const identity = await loadOrCreateIdentity(db.data, keys);
+  const ic = await loadOrCreateIcBundle(db.data, nodePrimeSource);
   let ready = false;
   const { app, sessions } = await buildApp({
     rules,
-    apiKeys: new ApiKeys(sqlite.db),
+    apiKeys: new ApiKeys(db.data),
     operatorKey: config.operatorKey,
     bodyLimitBytes: config.bodyLimitBytes,
     logLevel: config.logLevel,
@@ -51,9 +54,26 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
         // Running MPC sessions end with a typed error and release their leases while the database is open.
         await sessions?.abortAll('The custodian is shutting down; retry the operation.');
         await app.close();
-        sqlite.close();
+        await db.close();
       })();
       return closing;
     },
   };
+}
+
+interface Database {
+  readonly store: Store;
+  readonly data: ServerData;
+  close(): Promise<void>;
+}
+
+/** SQLite by default; PostgreSQL when the database is a `postgres://` URL (several instances share it). */
+async function openDatabase(config: ServerConfig): Promise<Database> {
+  if (/^postgres(ql)?:\/\//.test(config.databasePath)) {
+    const pg = new PostgresStore({ connectionString: config.databasePath, schema: config.databaseSchema });
+    await pg.whenReady();
+    return { store: pg, data: postgresServerData(pg.pool, pg.whenReady()), close: () => pg.close() };
+  }
+  const sqlite = new SqliteStore(config.databasePath);
+  return { store: sqlite, data: sqliteServerData(sqlite.db), close: async () => sqlite.close() };
 }

@@ -152,7 +152,7 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
         }
         if (!validateStart(frame)) throw new TandemError('INVALID_INPUT', { message: `The start frame is invalid: ${ajv.errorsText(validateStart.errors)}.` });
         const presented = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : frame.apiKey;
-        const client = deps.apiKeys.authenticate(presented);
+        const client = await deps.apiKeys.authenticate(presented);
         driver = await makeDriver(deps, client, frame);
         send({ type: 'ready', op: frame.op, curve: frame.curve, pid1: bytesToHex(deps.identity.pid), pid2: bytesToHex(clientPid(client.keyId)) });
         for (const m of await driver.start()) send(m);

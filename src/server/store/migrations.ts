@@ -189,4 +189,22 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'client API keys and server metadata',
+    sql: `
+      CREATE TABLE api_keys (
+        key_id     TEXT PRIMARY KEY,
+        wallet_id  TEXT NOT NULL REFERENCES wallets (wallet_id),
+        hash       BYTEA NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+      CREATE INDEX api_keys_by_wallet ON api_keys (wallet_id);
+      CREATE TABLE server_meta (
+        name  TEXT PRIMARY KEY,
+        value BYTEA NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,0 +1,120 @@
+/**
+ * Several custodian instances on one PostgreSQL database: they share wallets and keys, agree on one
+ * identity, and the per-wallet lease holds across them — an instance that dies mid-operation blocks the
+ * wallet only until its lease expires. Runs when PostgreSQL answers; with TANDEM_TEST_POSTGRES=required
+ * (CI) an unreachable server fails the run.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createFrostKeygenP2 } from '../../src/mpc/frost-dkg.js';
+import { call, OPERATOR_KEY, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { TEST_SCHEMA_PREFIX, testPostgresUrl } from '../helpers/stores.js';
+
+const url = testPostgresUrl();
+const schema = `${TEST_SCHEMA_PREFIX}instances_${process.pid}`;
+let available = false;
+
+beforeAll(async () => {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+    available = true;
+  } catch (err) {
+    if (process.env['TANDEM_TEST_POSTGRES'] === 'required') throw err;
+    console.warn(`PostgreSQL at ${url} is unreachable: the several-instances test is SKIPPED.`);
+  }
+});
+
+afterAll(async () => {
+  if (!available) return;
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await c.end();
+});
+
+interface Opened {
+  readonly ws: WebSocket;
+  readonly ready: Promise<{ pid1: string } | { error: { code: string } }>;
+}
+
+/** Opens a generate session and answers nothing after the custodian's first message: the run stays open. */
+function openGenerate(server: ServerProcess, apiKey: string, idempotencyKey: string): Opened {
+  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/wallet/sessions`, { headers: { authorization: `Bearer ${apiKey}` } });
+  const ready = new Promise<{ pid1: string } | { error: { code: string } }>((resolve) => {
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'start', op: 'generate', curve: 'ED25519', idempotencyKey })));
+    ws.on('message', (d: Buffer, binary: boolean) => {
+      if (binary) return;
+      const f = JSON.parse(d.toString());
+      if (f.type === 'ready') resolve({ pid1: f.pid1 });
+      if (f.type === 'error') resolve({ error: f.error });
+    });
+    ws.on('error', () => undefined);
+  });
+  return { ws, ready };
+}
+
+/** A whole ED25519 generate; resolves with the outcome or the error. */
+function generate(server: ServerProcess, apiKey: string, idempotencyKey: string): Promise<{ outcome?: unknown; error?: { code: string }; pid1?: string }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/wallet/sessions`, { headers: { authorization: `Bearer ${apiKey}` } });
+    let party: ReturnType<typeof createFrostKeygenP2> | null = null;
+    const out: { outcome?: unknown; error?: { code: string }; pid1?: string } = {};
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'start', op: 'generate', curve: 'ED25519', idempotencyKey })));
+    ws.on('message', (d: Buffer, binary: boolean) => {
+      if (!binary) {
+        const f = JSON.parse(d.toString());
+        if (f.type === 'ready') {
+          out.pid1 = f.pid1;
+          party = createFrostKeygenP2({ pid1: Buffer.from(f.pid1, 'hex'), pid2: Buffer.from(f.pid2, 'hex') });
+          for (const m of party.start()) ws.send(m);
+        } else if (f.type === 'done') out.outcome = f.outcome;
+        else if (f.type === 'error') out.error = f.error;
+        return;
+      }
+      for (const m of party!.receive(new Uint8Array(d)).messages) ws.send(m);
+    });
+    ws.on('close', () => resolve(out));
+    ws.on('error', () => undefined);
+  });
+}
+
+describe('several custodian instances on one PostgreSQL', () => {
+  it('share wallets and one identity; the lease holds across them, and a dead instance blocks only until it expires', async (ctx) => {
+    if (!available) ctx.skip();
+    const env = { TANDEM_DATABASE: url, TANDEM_DATABASE_SCHEMA: schema, TANDEM_LEASE_TTL_MS: '3000' };
+    const [a, b] = await Promise.all([startServerProcess('unused', env), startServerProcess('unused', env)]);
+    try {
+      const client = (await call(a, 'POST', '/v1/operator/clients', { key: OPERATOR_KEY, body: {} })).body as { walletId: string; apiKey: string };
+      expect((await call(b, 'GET', '/v1/wallet', { key: client.apiKey })).body).toMatchObject({ walletId: client.walletId });
+
+      // A run on A holds the wallet: B refuses a second state-changing run.
+      const held = openGenerate(a, client.apiKey, 'gen-held-0001');
+      const first = await held.ready;
+      expect(first).toHaveProperty('pid1');
+      const refused = await generate(b, client.apiKey, 'gen-b-000001');
+      expect(refused.error).toMatchObject({ code: 'OPERATION_IN_PROGRESS' });
+
+      // A dies mid-operation (no shutdown, no release). B may take the wallet once the lease expires.
+      a.child.kill('SIGKILL');
+      held.ws.terminate();
+      let attempts = 0;
+      let result: { outcome?: unknown; error?: { code: string }; pid1?: string } = {};
+      for (; attempts < 40; attempts++) {
+        result = await generate(b, client.apiKey, `gen-after-${String(attempts).padStart(4, '0')}`);
+        if (result.outcome) break;
+        expect(result.error).toMatchObject({ code: 'OPERATION_IN_PROGRESS' });
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(result.outcome).toMatchObject({ op: 'generate', pair: { curve: 'ED25519', status: 'STORED_DATABASE' } });
+      expect(attempts).toBeGreaterThan(0);
+      // Both instances are one custodian to a client: the same identity (they raced to make it at start).
+      expect(result.pid1).toBe((first as { pid1: string }).pid1);
+    } finally {
+      await Promise.allSettled([a.stop(), b.stop()]);
+    }
+  });
+});
