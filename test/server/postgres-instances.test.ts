@@ -7,7 +7,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { signRequest } from '../../src/chains/sign-request.js';
 import { createFrostKeygenP2 } from '../../src/mpc/frost-dkg.js';
+import { createFrostSignP2 } from '../../src/mpc/frost-sign.js';
 import { call, OPERATOR_KEY, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { TEST_SCHEMA_PREFIX, testPostgresUrl } from '../helpers/stores.js';
 
@@ -75,9 +78,39 @@ function generate(server: ServerProcess, apiKey: string, idempotencyKey: string)
         else if (f.type === 'error') out.error = f.error;
         return;
       }
-      for (const m of party!.receive(new Uint8Array(d)).messages) ws.send(m);
+      const r = party!.receive(new Uint8Array(d));
+      if (r.result) lastShare = r.result.share;
+      for (const m of r.messages) ws.send(m);
     });
     ws.on('close', () => resolve(out));
+    ws.on('error', () => undefined);
+  });
+}
+
+let lastShare: Uint8Array | null = null;
+
+/** An ED25519 solanaMessage signature through `server`, with the client's FROST party. */
+function signEd25519(server: ServerProcess, apiKey: string, pairId: string, message: Uint8Array, share: Uint8Array): Promise<Uint8Array> {
+  const request = signRequest('ED25519', 'solanaMessage', { message: Buffer.from(message).toString('base64') });
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/wallet/sessions`, { headers: { authorization: `Bearer ${apiKey}` } });
+    let party: ReturnType<typeof createFrostSignP2> | null = null;
+    let signature: Uint8Array | null = null;
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'start', op: 'sign', curve: 'ED25519', idempotencyKey: 'sign-inst-0001', pairId, request })));
+    ws.on('message', (d: Buffer, binary: boolean) => {
+      if (!binary) {
+        const f = JSON.parse(d.toString());
+        if (f.type === 'ready') {
+          party = createFrostSignP2({ pid1: Buffer.from(f.pid1, 'hex'), pid2: Buffer.from(f.pid2, 'hex'), share, message });
+          for (const m of party.start()) ws.send(m);
+        } else if (f.type === 'error') reject(new Error(f.error.code));
+        return;
+      }
+      const r = party!.receive(new Uint8Array(d));
+      if (r.result) signature = r.result.signature;
+      for (const m of r.messages) ws.send(m);
+    });
+    ws.on('close', () => (signature ? resolve(signature) : reject(new Error('no signature'))));
     ws.on('error', () => undefined);
   });
 }
@@ -113,6 +146,19 @@ describe('several custodian instances on one PostgreSQL', () => {
       expect(attempts).toBeGreaterThan(0);
       // Both instances are one custodian to a client: the same identity (they raced to make it at start).
       expect(result.pid1).toBe((first as { pid1: string }).pid1);
+
+      // Generated through B, confirmed and signed through a fresh instance C on the same database.
+      const c = await startServerProcess('unused', env);
+      try {
+        const { pair } = result.outcome as { pair: { pairId: string; publicKey: string } };
+        const confirmed = await call(c, 'POST', `/v1/wallet/signing-pairs/${pair.pairId}/confirm`, { key: client.apiKey, headers: { 'idempotency-key': `confirm-${pair.pairId.slice(0, 20)}` } });
+        expect(confirmed.body).toMatchObject({ status: 'STORED_CLIENT' });
+        const message = new TextEncoder().encode('signed through another instance');
+        const signature = await signEd25519(c, client.apiKey, pair.pairId, message, lastShare!);
+        expect(ed25519.verify(signature, message, Buffer.from(pair.publicKey, 'hex'), { zip215: false })).toBe(true);
+      } finally {
+        await c.stop();
+      }
     } finally {
       await Promise.allSettled([a.stop(), b.stop()]);
     }
