@@ -24,6 +24,9 @@ export interface AppOptions {
   readonly logLevel: string;
   /** Called by /ready: false while starting or shutting down. */
   readonly isReady: () => boolean;
+  /** Appends to the audit log (who, what, when; never a secret). */
+  readonly audit: Audit;
+  readonly listAudit: (walletId: string) => Promise<unknown[]>;
   /** The MPC sessions' public material; without it the WebSocket endpoint is not served. */
   readonly mpc?: { readonly identity: CustodianIdentity; readonly ic: IcBundle; readonly primeSource: PrimeSource; readonly frameLimitBytes: number; readonly arith?: ModArith };
 }
@@ -31,8 +34,11 @@ export interface AppOptions {
 declare module 'fastify' {
   interface FastifyRequest {
     walletId?: string;
+    keyId?: string;
   }
 }
+
+export type Audit = (entry: { actor: string; action: string; walletId: string | null; subject: string | null; details?: Record<string, string | number | boolean | null> }) => Promise<void>;
 
 const ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' } as const;
 const IDEMPOTENCY = { type: 'string', minLength: 8, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' } as const;
@@ -50,7 +56,11 @@ function idempotencyKey(req: FastifyRequest): string {
 }
 
 export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; sessions: Sessions | null }> {
-  const { rules, apiKeys } = options;
+  const { rules, apiKeys, audit } = options;
+  const byOperator = (action: string, walletId: string, subject: string | null = null, details: Record<string, string | number | boolean | null> = {}) =>
+    audit({ actor: 'operator', action, walletId, subject, details });
+  const byClient = (req: FastifyRequest, action: string, subject: string, details: Record<string, string | number | boolean | null> = {}) =>
+    audit({ actor: `client:${req.keyId!}`, action, walletId: req.walletId!, subject, details });
   const isOperator = operatorCheck(options.operatorKey);
   const app = Fastify({
     bodyLimit: options.bodyLimitBytes,
@@ -83,7 +93,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   let sessions: Sessions | null = null;
   if (options.mpc) {
     await app.register(websocket, { options: { maxPayload: options.mpc.frameLimitBytes } });
-    sessions = registerSessions(app, { rules, apiKeys, identity: options.mpc.identity, ic: options.mpc.ic, primeSource: options.mpc.primeSource, ...(options.mpc.arith ? { arith: options.mpc.arith } : {}) });
+    sessions = registerSessions(app, { rules, apiKeys, audit, identity: options.mpc.identity, ic: options.mpc.ic, primeSource: options.mpc.primeSource, ...(options.mpc.arith ? { arith: options.mpc.arith } : {}) });
   }
 
   // ---- operations -------------------------------------------------------------------------------------
@@ -99,6 +109,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   app.post('/v1/operator/clients', { preHandler: operatorOnly, schema: { body: { type: 'object', additionalProperties: false, properties: {} } } }, async (_req, reply) => {
     const wallet = await rules.createWallet();
     const { keyId, apiKey } = await apiKeys.issue(wallet.walletId);
+    await byOperator('client.create', wallet.walletId, keyId);
     return reply.status(201).send({ walletId: wallet.walletId, keyId, apiKey });
   });
   app.get<{ Params: { walletId: string } }>('/v1/operator/clients/:walletId', { preHandler: operatorOnly, schema: { params: walletParams } }, async (req) => ({
@@ -107,30 +118,41 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   }));
   app.post<{ Params: { walletId: string } }>('/v1/operator/clients/:walletId/keys', { preHandler: operatorOnly, schema: { params: walletParams, body: noBody } }, async (req, reply) => {
     await rules.getWallet(req.params.walletId);
-    return reply.status(201).send(await apiKeys.issue(req.params.walletId));
+    const issued = await apiKeys.issue(req.params.walletId);
+    await byOperator('key.issue', req.params.walletId, issued.keyId);
+    return reply.status(201).send(issued);
   });
   app.delete<{ Params: { walletId: string; keyId: string } }>(
     '/v1/operator/clients/:walletId/keys/:keyId',
     { preHandler: operatorOnly, schema: { params: { type: 'object', required: ['walletId', 'keyId'], additionalProperties: false, properties: { walletId: ID, keyId: ID } } } },
     async (req, reply) => {
       await apiKeys.revoke(req.params.walletId, req.params.keyId);
+      await byOperator('key.revoke', req.params.walletId, req.params.keyId);
       return reply.status(204).send();
     },
   );
-  app.post<{ Params: { walletId: string } }>('/v1/operator/clients/:walletId/archive', { preHandler: operatorOnly, schema: { params: walletParams, body: noBody } }, async (req) =>
-    rules.archiveWallet(req.params.walletId),
-  );
+  app.post<{ Params: { walletId: string } }>('/v1/operator/clients/:walletId/archive', { preHandler: operatorOnly, schema: { params: walletParams, body: noBody } }, async (req) => {
+    const view = await rules.archiveWallet(req.params.walletId);
+    await byOperator('wallet.archive', req.params.walletId);
+    return view;
+  });
+  app.get<{ Params: { walletId: string } }>('/v1/operator/clients/:walletId/audit', { preHandler: operatorOnly, schema: { params: walletParams } }, async (req) => {
+    await rules.getWallet(req.params.walletId);
+    return { entries: await options.listAudit(req.params.walletId) };
+  });
   const pairParams = { type: 'object', required: ['walletId', 'pairId'], additionalProperties: false, properties: { walletId: ID, pairId: ID } } as const;
   app.post<{ Params: { walletId: string; pairId: string }; Body: { reason: string } }>(
     '/v1/operator/clients/:walletId/pairs/:pairId/lock',
     { preHandler: operatorOnly, schema: { params: pairParams, body: { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } } } } },
     async (req, reply) => {
       await rules.lockPair({ walletId: req.params.walletId, pairId: req.params.pairId, reason: req.body.reason });
+      await byOperator('pair.lock', req.params.walletId, req.params.pairId, { reason: req.body.reason });
       return reply.status(204).send();
     },
   );
   app.post<{ Params: { walletId: string; pairId: string } }>('/v1/operator/clients/:walletId/pairs/:pairId/unlock', { preHandler: operatorOnly, schema: { params: pairParams, body: noBody } }, async (req, reply) => {
     await rules.unlockPair({ walletId: req.params.walletId, pairId: req.params.pairId });
+    await byOperator('pair.unlock', req.params.walletId, req.params.pairId);
     return reply.status(204).send();
   });
   app.post<{ Params: { walletId: string }; Body: { method: BackupMethodName; ttlSeconds: number } }>(
@@ -149,13 +171,16 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     },
     async (req, reply) => {
       await rules.grantStepUp({ walletId: req.params.walletId, method: req.body.method, ttlMs: req.body.ttlSeconds * 1000 });
+      await byOperator('backup.step-up', req.params.walletId, null, { method: req.body.method, ttlSeconds: req.body.ttlSeconds });
       return reply.status(204).send();
     },
   );
 
   // ---- client (client API key; its own wallet only) -------------------------------------------------------
   const clientOnly = async (req: FastifyRequest) => {
-    req.walletId = (await apiKeys.authenticate(bearer(req))).walletId;
+    const who = await apiKeys.authenticate(bearer(req));
+    req.walletId = who.walletId;
+    req.keyId = who.keyId;
   };
   const walletOf = (req: FastifyRequest): string => req.walletId!;
   const pairOnly = { type: 'object', required: ['pairId'], additionalProperties: false, properties: { pairId: ID } } as const;
@@ -163,27 +188,35 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   const withKey = { type: 'object', required: ['idempotency-key'], properties: { 'idempotency-key': IDEMPOTENCY } } as const;
 
   app.get('/v1/wallet', { preHandler: clientOnly }, async (req) => rules.getWallet(walletOf(req)));
-  app.post<{ Params: { pairId: string } }>('/v1/wallet/signing-pairs/:pairId/confirm', { preHandler: clientOnly, schema: { params: pairOnly, headers: withKey, body: noBody } }, async (req) =>
-    rules.confirmSigningPair({ walletId: walletOf(req), pairId: req.params.pairId, idempotencyKey: idempotencyKey(req) }),
-  );
-  app.post<{ Params: { backupPairId: string } }>('/v1/wallet/backup-pairs/:backupPairId/key-confirm', { preHandler: clientOnly, schema: { params: backupOnly, headers: withKey, body: noBody } }, async (req) =>
-    rules.confirmBackupKey({ walletId: walletOf(req), backupPairId: req.params.backupPairId, idempotencyKey: idempotencyKey(req) }),
-  );
+  app.post<{ Params: { pairId: string } }>('/v1/wallet/signing-pairs/:pairId/confirm', { preHandler: clientOnly, schema: { params: pairOnly, headers: withKey, body: noBody } }, async (req) => {
+    const pair = await rules.confirmSigningPair({ walletId: walletOf(req), pairId: req.params.pairId, idempotencyKey: idempotencyKey(req) });
+    await byClient(req, 'signing-pair.confirm', pair.pairId, { curve: pair.curve, status: pair.status });
+    return pair;
+  });
+  app.post<{ Params: { backupPairId: string } }>('/v1/wallet/backup-pairs/:backupPairId/key-confirm', { preHandler: clientOnly, schema: { params: backupOnly, headers: withKey, body: noBody } }, async (req) => {
+    const b = await rules.confirmBackupKey({ walletId: walletOf(req), backupPairId: req.params.backupPairId, idempotencyKey: idempotencyKey(req) });
+    await byClient(req, 'backup-pair.key-confirm', b.backupPairId, { status: b.status });
+    return b;
+  });
   app.put<{ Params: { backupPairId: string }; Body: Buffer }>(
     '/v1/wallet/backup-pairs/:backupPairId/ciphertext',
     { preHandler: clientOnly, schema: { params: backupOnly, headers: withKey } },
     async (req) => {
       if (!Buffer.isBuffer(req.body)) throw new TandemError('INVALID_INPUT', { message: 'The ciphertext must be sent as application/octet-stream.' });
-      return rules.storeBackupCiphertext({ walletId: walletOf(req), backupPairId: req.params.backupPairId, ciphertext: new Uint8Array(req.body), idempotencyKey: idempotencyKey(req) });
+      const b = await rules.storeBackupCiphertext({ walletId: walletOf(req), backupPairId: req.params.backupPairId, ciphertext: new Uint8Array(req.body), idempotencyKey: idempotencyKey(req) });
+      await byClient(req, 'backup-pair.ciphertext', b.backupPairId, { bytes: req.body.length });
+      return b;
     },
   );
   app.get<{ Params: { backupPairId: string } }>('/v1/wallet/backup-pairs/:backupPairId/ciphertext', { preHandler: clientOnly, schema: { params: backupOnly } }, async (req, reply: FastifyReply) => {
     const bytes = await rules.fetchBackupCiphertext({ walletId: walletOf(req), backupPairId: req.params.backupPairId });
     return reply.type('application/octet-stream').send(Buffer.from(bytes));
   });
-  app.post<{ Params: { backupPairId: string } }>('/v1/wallet/backup-pairs/:backupPairId/confirm', { preHandler: clientOnly, schema: { params: backupOnly, headers: withKey, body: noBody } }, async (req) =>
-    rules.confirmBackup({ walletId: walletOf(req), backupPairId: req.params.backupPairId, idempotencyKey: idempotencyKey(req) }),
-  );
+  app.post<{ Params: { backupPairId: string } }>('/v1/wallet/backup-pairs/:backupPairId/confirm', { preHandler: clientOnly, schema: { params: backupOnly, headers: withKey, body: noBody } }, async (req) => {
+    const b = await rules.confirmBackup({ walletId: walletOf(req), backupPairId: req.params.backupPairId, idempotencyKey: idempotencyKey(req) });
+    await byClient(req, 'backup-pair.confirm', b.backupPairId, { status: b.status, method: b.method });
+    return b;
+  });
 
   return { app, sessions };
 }

@@ -35,6 +35,8 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
   const { app, sessions } = await buildApp({
     rules,
     apiKeys: new ApiKeys(db.data),
+    audit: (e) => db.data.appendAudit({ at: Date.now(), actor: e.actor, action: e.action, walletId: e.walletId, subject: e.subject, details: e.details ?? {} }),
+    listAudit: (walletId) => db.data.listAudit(walletId),
     operatorKey: config.operatorKey,
     bodyLimitBytes: config.bodyLimitBytes,
     logLevel: config.logLevel,

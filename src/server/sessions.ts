@@ -32,11 +32,13 @@ import { decodeCustodianShare } from '../mpc/share.js';
 import { CustodianSigner } from '../mpc/sign.js';
 import { signMessageSid, type SignRequest as MpcSignRequest } from '../mpc/sign-wire.js';
 import { BACKUP_METHODS, CURVES, type BackupMethodName, type Curve } from '../types.js';
+import type { Audit } from './app.js';
 import type { ApiKeys } from './auth.js';
 import { clientPid, type CustodianIdentity, type IcBundle } from './identity.js';
 
 export interface SessionDeps {
   readonly rules: CustodianRules;
+  readonly audit: Audit;
   readonly apiKeys: ApiKeys;
   readonly identity: CustodianIdentity;
   readonly ic: IcBundle;
@@ -123,6 +125,7 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
   app.get('/v1/wallet/sessions', { websocket: true }, (socket: WebSocket, req) => {
     const header = req.headers.authorization;
     let driver: Driver | null = null;
+    let client: Client | null = null;
     let finished = false;
     let chain: Promise<void> = Promise.resolve();
 
@@ -152,7 +155,7 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
         }
         if (!validateStart(frame)) throw new TandemError('INVALID_INPUT', { message: `The start frame is invalid: ${ajv.errorsText(validateStart.errors)}.` });
         const presented = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : frame.apiKey;
-        const client = await deps.apiKeys.authenticate(presented);
+        client = await deps.apiKeys.authenticate(presented);
         driver = await makeDriver(deps, client, frame);
         send({ type: 'ready', op: frame.op, curve: frame.curve, pid1: bytesToHex(deps.identity.pid), pid2: bytesToHex(clientPid(client.keyId)) });
         for (const m of await driver.start()) send(m);
@@ -162,6 +165,7 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
       const { messages, outcome } = await driver.receive(new Uint8Array(data));
       for (const m of messages) send(m);
       if (outcome) {
+        await deps.audit({ actor: `client:${client!.keyId}`, action: `session.${String(outcome['op'])}`, walletId: client!.walletId, subject: auditSubject(outcome), details: auditDetails(outcome) });
         send({ type: 'done', outcome });
         await end();
       }
@@ -307,7 +311,7 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
       async receive(message) {
         const r = party.receive(message);
         if (r.result === undefined) return { messages: r.messages };
-        return { messages: r.messages, outcome: { op: 'sign', signature: bytesToHex(r.result.signature) } };
+        return { messages: r.messages, outcome: { op: 'sign', pairId: frame.pairId, signature: bytesToHex(r.result.signature) } };
       },
       close: async () => undefined,
     };
@@ -403,7 +407,7 @@ async function ecdsaSignDriver(
       const sid = bytesToHex(signMessageSid(message));
       if (sid !== sidHex || done) throw new TandemError('MALFORMED_MESSAGE', { message: 'An S4 for another presignature.' });
       const use = await rules.usePresignature({ walletId, pairId, sid, s4: message });
-      if (use.kind === 'cached') return { messages: [use.answer], outcome: { op: 'sign', signature: bytesToHex(use.answer) } };
+      if (use.kind === 'cached') return { messages: [use.answer], outcome: { op: 'sign', pairId, signature: bytesToHex(use.answer) } };
       const signer = new CustodianSigner(share);
       const out = await signer.signAsync({
         presignature: use.secret,
@@ -422,13 +426,30 @@ async function ecdsaSignDriver(
         throw out.error;
       }
       await rules.recordSignature({ walletId, sid, answer: out.answer });
-      return { messages: [out.answer], outcome: { op: 'sign', signature: bytesToHex(out.answer) } };
+      return { messages: [out.answer], outcome: { op: 'sign', pairId, signature: bytesToHex(out.answer) } };
     },
     async close() {
       // A presignature whose session ended before its S4 is burned, not left for later (§4 rule 4).
       if (sidHex !== null && !done) await rules.recordSignFailure({ walletId, pairId, sid: sidHex, reason: 'abort' }).catch(() => undefined);
     },
   };
+}
+
+/** The pair a session's outcome is about, for the audit log. */
+function auditSubject(outcome: Outcome): string | null {
+  const pair = (outcome['pair'] ?? outcome['backupPair']) as { pairId?: string; backupPairId?: string } | undefined;
+  return pair?.pairId ?? pair?.backupPairId ?? (typeof outcome['pairId'] === 'string' ? outcome['pairId'] : null);
+}
+
+/** Public facts of an outcome: curve, status, epoch, method — not the signature bytes. */
+function auditDetails(outcome: Outcome): Record<string, string | number | boolean | null> {
+  const pair = (outcome['pair'] ?? outcome['backupPair'] ?? {}) as Record<string, unknown>;
+  const out: Record<string, string | number | boolean | null> = {};
+  for (const k of ['curve', 'status', 'epoch', 'method'] as const) {
+    const v = pair[k];
+    if (typeof v === 'string' || typeof v === 'number') out[k] = v;
+  }
+  return out;
 }
 
 /** How a request's payload travels inside S4: its canonical JSON, so the custodian can compare it byte for byte. */

@@ -355,4 +355,20 @@ describe('MPC sessions over WebSocket', () => {
     const again = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'ED25519', idempotencyKey: 'gen-stop-0002' }, ({ pid1, pid2 }) => createFrostKeygenP2({ pid1, pid2 }));
     expect(again.outcome).toMatchObject({ op: 'generate', pair: { status: 'STORED_DATABASE' } });
   });
+
+  it('keeps an append-only audit log of every state change, readable by the operator only, with no secrets', async () => {
+    const log = await call(server, 'GET', `/v1/operator/clients/${client.walletId}/audit`, { key: OPERATOR_KEY });
+    expect(log.status).toBe(200);
+    const entries = log.body.entries as { actor: string; action: string; subject: string | null; details: Record<string, unknown>; at: number }[];
+    const actions = entries.map((e) => e.action);
+    for (const a of ['client.create', 'session.generate', 'signing-pair.confirm', 'session.sign', 'session.backup', 'backup-pair.key-confirm', 'backup-pair.ciphertext', 'backup-pair.confirm', 'key.issue', 'session.recover', 'pair.unlock']) {
+      expect(actions, a).toContain(a);
+    }
+    expect(entries.find((e) => e.action === 'session.generate')).toMatchObject({ actor: expect.stringMatching(/^client:[0-9a-f]{16}$/), subject: expect.any(String) });
+    expect(entries.find((e) => e.action === 'pair.unlock')).toMatchObject({ actor: 'operator' });
+    const text = JSON.stringify(entries);
+    expect(text).not.toContain(client.apiKey);
+    expect(text).not.toContain(bytesToHex(ed.share));
+    expect((await call(server, 'GET', `/v1/operator/clients/${client.walletId}/audit`, { key: client.apiKey })).status).toBe(401);
+  });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CustodianRules } from '../../src/custodian/rules.js';
+import { sqliteServerData } from '../../src/server/store/server-data.js';
 import { SqliteStore } from '../../src/server/store/sqlite.js';
 
 const dirs: string[] = [];
@@ -41,10 +42,10 @@ describe('SqliteStore', () => {
   it('migrates once, and refuses a database from a newer release', () => {
     const file = tempFile();
     const a = new SqliteStore(file);
-    expect(a.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(a.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     a.close();
     const b = new SqliteStore(file);
-    expect(b.db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 2 });
+    expect(b.db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 3 });
     b.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('from the future');
     b.close();
     expect(() => new SqliteStore(file)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
@@ -63,5 +64,14 @@ describe('SqliteStore', () => {
     ).rejects.toThrow('boom');
     expect((await rules.getWallet(walletId)).archived).toBe(false);
     expect(store.db.inTransaction).toBe(false);
+  });
+
+  it('refuses to change or delete an audit entry', async () => {
+    const store = new SqliteStore(':memory:');
+    const data = sqliteServerData(store.db);
+    await data.appendAudit({ at: 1, actor: 'operator', action: 'wallet.archive', walletId: 'w', subject: null, details: {} });
+    expect(() => store.db.prepare("UPDATE audit_log SET actor = 'someone else'").run()).toThrow(/append-only/);
+    expect(() => store.db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
+    expect(await data.listAudit('w')).toEqual([{ at: 1, actor: 'operator', action: 'wallet.archive', walletId: 'w', subject: null, details: {} }]);
   });
 });

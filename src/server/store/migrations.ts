@@ -105,6 +105,24 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'append-only audit log',
+    sql: `
+      CREATE TABLE audit_log (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        at        INTEGER NOT NULL,
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        wallet_id TEXT,
+        subject   TEXT,
+        details   TEXT NOT NULL
+      );
+      CREATE INDEX audit_log_by_wallet ON audit_log (wallet_id, seq);
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    `,
+  },
 ];
 
 /** The same schema for PostgreSQL (BYTEA for blobs, BIGINT for times; `seq` keeps insertion order). */
@@ -205,6 +223,26 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         name  TEXT PRIMARY KEY,
         value BYTEA NOT NULL
       );
+    `,
+  },
+  {
+    version: 3,
+    name: 'append-only audit log',
+    sql: `
+      CREATE TABLE audit_log (
+        seq       BIGSERIAL PRIMARY KEY,
+        at        BIGINT NOT NULL,
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        wallet_id TEXT,
+        subject   TEXT,
+        details   TEXT NOT NULL
+      );
+      CREATE INDEX audit_log_by_wallet ON audit_log (wallet_id, seq);
+      CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+      CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
     `,
   },
 ];

@@ -14,7 +14,21 @@ export interface ApiKeyRow {
   readonly revokedAt: number | null;
 }
 
+/** One state change: who did what, when, to which wallet and pair. Public facts only — never a secret. */
+export interface AuditEntry {
+  readonly at: number;
+  /** `operator`, or `client:<key id>`. */
+  readonly actor: string;
+  readonly action: string;
+  readonly walletId: string | null;
+  readonly subject: string | null;
+  readonly details: Readonly<Record<string, string | number | boolean | null>>;
+}
+
 export interface ServerData {
+  /** Appends to the audit log; the database refuses to change or delete an entry. */
+  appendAudit(entry: AuditEntry): Promise<void>;
+  listAudit(walletId: string): Promise<AuditEntry[]>;
   insertApiKey(row: Omit<ApiKeyRow, 'revokedAt'>): Promise<void>;
   findApiKey(keyId: string): Promise<ApiKeyRow | undefined>;
   /** 'revoked' now, 'already' revoked before, or 'missing' (no such key for this wallet). */
@@ -24,6 +38,16 @@ export interface ServerData {
   /** Keeps the first value written under a name: two instances starting at once agree on one. */
   setMetaIfAbsent(name: string, value: Uint8Array): Promise<void>;
 }
+
+type AuditRow = { at: number | string; actor: string; action: string; wallet_id: string | null; subject: string | null; details: string };
+const toAudit = (r: AuditRow): AuditEntry => ({
+  at: Number(r.at),
+  actor: r.actor,
+  action: r.action,
+  walletId: r.wallet_id,
+  subject: r.subject,
+  details: JSON.parse(r.details) as AuditEntry['details'],
+});
 
 type KeyRow = { key_id: string; wallet_id: string; hash: Buffer; created_at: number | string; revoked_at: number | string | null };
 const toKey = (r: KeyRow): ApiKeyRow => ({
@@ -36,6 +60,11 @@ const toKey = (r: KeyRow): ApiKeyRow => ({
 
 export function sqliteServerData(db: Database.Database): ServerData {
   return {
+    appendAudit: async (e) =>
+      void db
+        .prepare('INSERT INTO audit_log (at, actor, action, wallet_id, subject, details) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(e.at, e.actor, e.action, e.walletId, e.subject, JSON.stringify(e.details)),
+    listAudit: async (walletId) => (db.prepare('SELECT * FROM audit_log WHERE wallet_id = ? ORDER BY seq').all(walletId) as AuditRow[]).map(toAudit),
     insertApiKey: async (r) =>
       void db.prepare('INSERT INTO api_keys (key_id, wallet_id, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, NULL)').run(r.keyId, r.walletId, Buffer.from(r.hash), r.createdAt),
     findApiKey: async (keyId) => {
@@ -62,6 +91,16 @@ export function postgresServerData(pool: pg.Pool, ready: Promise<void>): ServerD
     return pool.query<R>(sql, args);
   };
   return {
+    appendAudit: async (e) =>
+      void (await q('INSERT INTO audit_log (at, actor, action, wallet_id, subject, details) VALUES ($1, $2, $3, $4, $5, $6)', [
+        e.at,
+        e.actor,
+        e.action,
+        e.walletId,
+        e.subject,
+        JSON.stringify(e.details),
+      ])),
+    listAudit: async (walletId) => (await q<AuditRow>('SELECT * FROM audit_log WHERE wallet_id = $1 ORDER BY seq', [walletId])).rows.map(toAudit),
     insertApiKey: async (r) => void (await q('INSERT INTO api_keys (key_id, wallet_id, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, NULL)', [r.keyId, r.walletId, Buffer.from(r.hash), r.createdAt])),
     findApiKey: async (keyId) => {
       const row = (await q<KeyRow>('SELECT * FROM api_keys WHERE key_id = $1', [keyId])).rows[0];
