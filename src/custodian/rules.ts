@@ -471,6 +471,22 @@ export class CustodianRules {
     });
   }
 
+  // ---- eject ---------------------------------------------------------------------------------------
+
+  /**
+   * Eject (DESIGN §4): the custodian backup shares of the wallet's completed backups, so the client can
+   * combine them with its own into the private key. Whether eject is allowed right now is the operator's
+   * window, checked by the caller; this only reads.
+   */
+  async custodianBackupSharesForEject(walletId: string): Promise<{ backupPairId: string; curve: Curve; method: BackupMethodName; share: Uint8Array }[]> {
+    return this.store.transaction(async (tx) => {
+      await mustActiveWallet(tx, walletId);
+      return (await tx.listBackupPairs(walletId))
+        .filter((b) => b.status === 'STORED_CLIENT_BACKUP_SHARE' && b.custodianBackupShare !== null)
+        .map((b) => ({ backupPairId: b.backupPairId, curve: b.curve, method: b.method, share: b.custodianBackupShare!.slice() }));
+    });
+  }
+
   // ---- lock ----------------------------------------------------------------------------------------
 
   /**

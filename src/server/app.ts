@@ -27,6 +27,8 @@ export interface AppOptions {
   /** Appends to the audit log (who, what, when; never a secret). */
   readonly audit: Audit;
   readonly listAudit: (walletId: string) => Promise<unknown[]>;
+  /** The operator's eject windows, per wallet (ms since the epoch). */
+  readonly ejectWindows: { open(walletId: string, until: number): Promise<void>; until(walletId: string): Promise<number | null> };
   /** The MPC sessions' public material; without it the WebSocket endpoint is not served. */
   readonly mpc?: { readonly identity: CustodianIdentity; readonly ic: IcBundle; readonly primeSource: PrimeSource; readonly frameLimitBytes: number; readonly arith?: ModArith };
 }
@@ -176,6 +178,22 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     },
   );
 
+  // Eject: the operator opens a short window; inside it the client may take the custodian backup shares.
+  app.post<{ Params: { walletId: string }; Body: { ttlSeconds: number } }>(
+    '/v1/operator/clients/:walletId/eject',
+    {
+      preHandler: operatorOnly,
+      schema: { params: walletParams, body: { type: 'object', required: ['ttlSeconds'], additionalProperties: false, properties: { ttlSeconds: { type: 'integer', minimum: 1, maximum: 3600 } } } },
+    },
+    async (req, reply) => {
+      await rules.getWallet(req.params.walletId);
+      const until = Date.now() + req.body.ttlSeconds * 1000;
+      await options.ejectWindows.open(req.params.walletId, until);
+      await byOperator('eject.enable', req.params.walletId, null, { until });
+      return reply.status(204).send();
+    },
+  );
+
   // ---- client (client API key; its own wallet only) -------------------------------------------------------
   const clientOnly = async (req: FastifyRequest) => {
     const who = await apiKeys.authenticate(bearer(req));
@@ -188,6 +206,13 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   const withKey = { type: 'object', required: ['idempotency-key'], properties: { 'idempotency-key': IDEMPOTENCY } } as const;
 
   app.get('/v1/wallet', { preHandler: clientOnly }, async (req) => rules.getWallet(walletOf(req)));
+  app.post('/v1/wallet/eject', { preHandler: clientOnly, schema: { body: noBody } }, async (req) => {
+    const until = await options.ejectWindows.until(walletOf(req));
+    if (until === null || until <= Date.now()) throw new TandemError('EJECT_NOT_ALLOWED', { details: { walletId: walletOf(req) } });
+    const shares = await rules.custodianBackupSharesForEject(walletOf(req));
+    await byClient(req, 'eject.release', walletOf(req), { backups: shares.length });
+    return { shares: shares.map((s) => ({ backupPairId: s.backupPairId, curve: s.curve, method: s.method, custodianBackupShare: Buffer.from(s.share).toString('base64') })) };
+  });
   app.post<{ Params: { pairId: string } }>('/v1/wallet/signing-pairs/:pairId/confirm', { preHandler: clientOnly, schema: { params: pairOnly, headers: withKey, body: noBody } }, async (req) => {
     const pair = await rules.confirmSigningPair({ walletId: walletOf(req), pairId: req.params.pairId, idempotencyKey: idempotencyKey(req) });
     await byClient(req, 'signing-pair.confirm', pair.pairId, { curve: pair.curve, status: pair.status });

@@ -37,6 +37,13 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
     apiKeys: new ApiKeys(db.data),
     audit: (e) => db.data.appendAudit({ at: Date.now(), actor: e.actor, action: e.action, walletId: e.walletId, subject: e.subject, details: e.details ?? {} }),
     listAudit: (walletId) => db.data.listAudit(walletId),
+    ejectWindows: {
+      open: (walletId, until) => db.data.setMeta(`eject-until:${walletId}`, new TextEncoder().encode(String(until))),
+      until: async (walletId) => {
+        const v = await db.data.getMeta(`eject-until:${walletId}`);
+        return v ? Number(new TextDecoder().decode(v)) : null;
+      },
+    },
     operatorKey: config.operatorKey,
     bodyLimitBytes: config.bodyLimitBytes,
     logLevel: config.logLevel,

@@ -356,12 +356,35 @@ describe('MPC sessions over WebSocket', () => {
     expect(again.outcome).toMatchObject({ op: 'generate', pair: { status: 'STORED_DATABASE' } });
   });
 
+  it('releases the custodian backup shares for eject only inside the operator window', async () => {
+    expect(await call(server, 'POST', '/v1/wallet/eject', { key: client.apiKey })).toMatchObject({ status: 403, body: { error: { code: 'EJECT_NOT_ALLOWED' } } });
+    expect((await call(server, 'POST', `/v1/operator/clients/${client.walletId}/eject`, { key: client.apiKey, body: { ttlSeconds: 1 } })).status).toBe(401);
+    expect((await call(server, 'POST', '/v1/wallet/eject', { key: OPERATOR_KEY })).status).toBe(401);
+    expect((await call(server, 'POST', `/v1/operator/clients/${client.walletId}/eject`, { key: OPERATOR_KEY, body: { ttlSeconds: 1 } })).status).toBe(204);
+    const released = await call(server, 'POST', '/v1/wallet/eject', { key: client.apiKey });
+    expect(released.status).toBe(200);
+    const shares = released.body.shares as { backupPairId: string; curve: string; method: string; custodianBackupShare: string }[];
+    expect(shares.map((x) => [x.curve, x.method]).sort()).toEqual([
+      ['ED25519', 'PASSWORD'],
+      ['SECP256K1', 'GDRIVE'],
+    ]);
+    const ed25519Share = decodeFrostShare(new Uint8Array(Buffer.from(shares.find((x) => x.curve === 'ED25519')!.custodianBackupShare, 'base64')));
+    expect(bytesToHex(ed25519Share.pairId)).toBe(shares.find((x) => x.curve === 'ED25519')!.backupPairId);
+    // The window closes by itself.
+    let closed = false;
+    for (let i = 0; i < 40 && !closed; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      closed = (await call(server, 'POST', '/v1/wallet/eject', { key: client.apiKey })).status === 403;
+    }
+    expect(closed).toBe(true);
+  });
+
   it('keeps an append-only audit log of every state change, readable by the operator only, with no secrets', async () => {
     const log = await call(server, 'GET', `/v1/operator/clients/${client.walletId}/audit`, { key: OPERATOR_KEY });
     expect(log.status).toBe(200);
     const entries = log.body.entries as { actor: string; action: string; subject: string | null; details: Record<string, unknown>; at: number }[];
     const actions = entries.map((e) => e.action);
-    for (const a of ['client.create', 'session.generate', 'signing-pair.confirm', 'session.sign', 'session.backup', 'backup-pair.key-confirm', 'backup-pair.ciphertext', 'backup-pair.confirm', 'key.issue', 'session.recover', 'pair.unlock']) {
+    for (const a of ['eject.enable', 'eject.release', 'client.create', 'session.generate', 'signing-pair.confirm', 'session.sign', 'session.backup', 'backup-pair.key-confirm', 'backup-pair.ciphertext', 'backup-pair.confirm', 'key.issue', 'session.recover', 'pair.unlock']) {
       expect(actions, a).toContain(a);
     }
     expect(entries.find((e) => e.action === 'session.generate')).toMatchObject({ actor: expect.stringMatching(/^client:[0-9a-f]{16}$/), subject: expect.any(String) });

@@ -37,6 +37,8 @@ export interface ServerData {
   getMeta(name: string): Promise<Uint8Array | undefined>;
   /** Keeps the first value written under a name: two instances starting at once agree on one. */
   setMetaIfAbsent(name: string, value: Uint8Array): Promise<void>;
+  /** Writes a value under a name, replacing any earlier one. */
+  setMeta(name: string, value: Uint8Array): Promise<void>;
 }
 
 type AuditRow = { at: number | string; actor: string; action: string; wallet_id: string | null; subject: string | null; details: string };
@@ -82,6 +84,7 @@ export function sqliteServerData(db: Database.Database): ServerData {
       return row ? new Uint8Array(row.value) : undefined;
     },
     setMetaIfAbsent: async (name, value) => void db.prepare('INSERT INTO server_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, Buffer.from(value)),
+    setMeta: async (name, value) => void db.prepare('INSERT INTO server_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, Buffer.from(value)),
   };
 }
 
@@ -117,5 +120,6 @@ export function postgresServerData(pool: pg.Pool, ready: Promise<void>): ServerD
       return row ? new Uint8Array(row.value) : undefined;
     },
     setMetaIfAbsent: async (name, value) => void (await q('INSERT INTO server_meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, Buffer.from(value)])),
+    setMeta: async (name, value) => void (await q('INSERT INTO server_meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, Buffer.from(value)])),
   };
 }
