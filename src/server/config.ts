@@ -24,6 +24,8 @@ export interface ServerConfig {
   readonly bodyLimitBytes: number;
   readonly frameLimitBytes: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** The operator's hooks over HTTP; absent, the built-in defaults (allow) apply. */
+  readonly hooks: { readonly url: string; readonly secret: string; readonly timeoutMs: number } | null;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -78,6 +80,15 @@ export function loadConfig(env: Env): ServerConfig {
   const logLevel = (env['TANDEM_LOG_LEVEL'] ?? 'info') as ServerConfig['logLevel'];
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) problems.push('TANDEM_LOG_LEVEL must be fatal, error, warn, info, debug or silent');
 
+  const hookUrl = env['TANDEM_HOOK_URL'];
+  const hookSecret = secret('TANDEM_HOOK_SECRET');
+  let hooks: ServerConfig['hooks'] = null;
+  if (hookUrl !== undefined && hookUrl !== '') {
+    if (!/^https?:\/\/[^\s]+$/.test(hookUrl)) problems.push('TANDEM_HOOK_URL must be an http(s) URL');
+    if (!hookSecret || hookSecret.length < 32) problems.push('TANDEM_HOOK_SECRET (or _FILE) is required with TANDEM_HOOK_URL: at least 32 characters');
+    hooks = { url: hookUrl, secret: hookSecret ?? '', timeoutMs: int('TANDEM_HOOK_TIMEOUT_MS', 5000, 100, 60_000) };
+  }
+
   const config: ServerConfig = {
     host: env['TANDEM_HOST'] ?? '127.0.0.1',
     port: int('TANDEM_PORT', 8787, 0, 65535),
@@ -90,6 +101,7 @@ export function loadConfig(env: Env): ServerConfig {
     bodyLimitBytes: int('TANDEM_BODY_LIMIT', 256 * 1024, 1024, 16 * 1024 * 1024),
     frameLimitBytes: int('TANDEM_FRAME_LIMIT', 512 * 1024, 1024, 16 * 1024 * 1024),
     logLevel,
+    hooks,
   };
   if (problems.length > 0) {
     throw new TandemError('INVALID_INPUT', { message: `The custodian configuration is invalid: ${problems.join('; ')}.`, details: { problems } });

@@ -10,6 +10,7 @@ import { encryptedStore } from './at-rest.js';
 import { ApiKeys } from './auth.js';
 import { loadOrCreateIcBundle, loadOrCreateIdentity, nodePrimeSource } from './identity.js';
 import { nativeArith } from './native-arith.js';
+import { httpHooks } from './operator-hooks.js';
 import type { ServerConfig } from './config.js';
 import type { Store } from '../custodian/store.js';
 import { PostgresStore } from './store/postgres.js';
@@ -27,7 +28,7 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
   const db = await openDatabase(config);
   const keys = { current: config.masterKeyId, keys: new Map([[config.masterKeyId, config.masterKey]]) };
   const store = encryptedStore(db.store, keys);
-  const rules = new CustodianRules({ leaseTtlMs: config.leaseTtlMs, ...rulesOptions, store });
+  const rules = new CustodianRules({ leaseTtlMs: config.leaseTtlMs, ...(config.hooks ? { hooks: httpHooks(config.hooks) } : {}), ...rulesOptions, store });
   // Made on first start and kept: the identity clients pin, and the one-time integer-commitment parameters.
   const identity = await loadOrCreateIdentity(db.data, keys);
   const ic = await loadOrCreateIcBundle(db.data, nodePrimeSource);
