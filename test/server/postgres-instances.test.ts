@@ -10,7 +10,9 @@ import WebSocket from 'ws';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { signRequest } from '../../src/chains/sign-request.js';
 import { createFrostKeygenP2 } from '../../src/mpc/frost-dkg.js';
+import { createFrostBackupP2 } from '../../src/mpc/frost-reshare.js';
 import { createFrostSignP2 } from '../../src/mpc/frost-sign.js';
+import { session } from '../helpers/ws-session.js';
 import { call, OPERATOR_KEY, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { TEST_SCHEMA_PREFIX, testPostgresUrl } from '../helpers/stores.js';
 
@@ -44,11 +46,11 @@ interface Opened {
   readonly ready: Promise<{ pid1: string } | { error: { code: string } }>;
 }
 
-/** Opens a generate session and answers nothing after the custodian's first message: the run stays open. */
-function openGenerate(server: ServerProcess, apiKey: string, idempotencyKey: string): Opened {
+/** Opens a session and answers nothing after the custodian's `ready`: the run stays open, holding the wallet. */
+function openRun(server: ServerProcess, apiKey: string, start: Record<string, unknown>): Opened {
   const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/wallet/sessions`, { headers: { authorization: `Bearer ${apiKey}` } });
   const ready = new Promise<{ pid1: string } | { error: { code: string } }>((resolve) => {
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'start', op: 'generate', curve: 'ED25519', idempotencyKey })));
+    ws.on('open', () => ws.send(JSON.stringify(start)));
     ws.on('message', (d: Buffer, binary: boolean) => {
       if (binary) return;
       const f = JSON.parse(d.toString());
@@ -116,7 +118,7 @@ function signEd25519(server: ServerProcess, apiKey: string, pairId: string, mess
 }
 
 describe('several custodian instances on one PostgreSQL', () => {
-  it('share wallets and one identity; the lease holds across them, and a dead instance blocks only until it expires', async (ctx) => {
+  it('share wallets and one identity; the lease holds across them for generate and backup, and a dead instance blocks only until it expires', async (ctx) => {
     if (!available) ctx.skip();
     const env = { TANDEM_DATABASE: url, TANDEM_DATABASE_SCHEMA: schema, TANDEM_LEASE_TTL_MS: '3000' };
     const [a, b] = await Promise.all([startServerProcess('unused', env), startServerProcess('unused', env)]);
@@ -125,7 +127,7 @@ describe('several custodian instances on one PostgreSQL', () => {
       expect((await call(b, 'GET', '/v1/wallet', { key: client.apiKey })).body).toMatchObject({ walletId: client.walletId });
 
       // A run on A holds the wallet: B refuses a second state-changing run.
-      const held = openGenerate(a, client.apiKey, 'gen-held-0001');
+      const held = openRun(a, client.apiKey, { type: 'start', op: 'generate', curve: 'ED25519', idempotencyKey: 'gen-held-0001' });
       const first = await held.ready;
       expect(first).toHaveProperty('pid1');
       const refused = await generate(b, client.apiKey, 'gen-b-000001');
@@ -156,6 +158,42 @@ describe('several custodian instances on one PostgreSQL', () => {
         const message = new TextEncoder().encode('signed through another instance');
         const signature = await signEd25519(c, client.apiKey, pair.pairId, message, lastShare!);
         expect(ed25519.verify(signature, message, Buffer.from(pair.publicKey, 'hex'), { zip215: false })).toBe(true);
+
+        // Two backups of one wallet through different instances: while one runs, the other is refused,
+        // and once the first client gives up its run (closing its socket), the lease is free again.
+        const share = lastShare!;
+        const backup = (server: ServerProcess, key: string) =>
+          session(server, client.apiKey, { type: 'start', op: 'backup', curve: 'ED25519', idempotencyKey: key, method: 'PASSWORD' }, ({ pid1, pid2 }) =>
+            createFrostBackupP2({ pid1, pid2, share, method: 'PASSWORD' }),
+          );
+        const running = openRun(b, client.apiKey, { type: 'start', op: 'backup', curve: 'ED25519', idempotencyKey: 'bkp-held-0001', method: 'PASSWORD' });
+        expect(await running.ready).toHaveProperty('pid1');
+        expect((await backup(c, 'bkp-c-000001')).error).toMatchObject({ code: 'OPERATION_IN_PROGRESS' });
+        running.ws.close();
+        let done: Awaited<ReturnType<typeof backup>> = {};
+        for (let i = 0; i < 20 && !done.outcome; i++) {
+          done = await backup(c, `bkp-c-retry-${i}`);
+          if (!done.outcome) await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(done.outcome).toMatchObject({ op: 'backup', backupPair: { status: 'STORED_CUSTODIAN_BACKUP_SHARE' } });
+
+        // An instance killed in the middle of a backup: the lease expires and a retry elsewhere succeeds.
+        const doomed = openRun(c, client.apiKey, { type: 'start', op: 'backup', curve: 'ED25519', idempotencyKey: 'bkp-doomed-01', method: 'GDRIVE' });
+        expect(await doomed.ready).toHaveProperty('pid1');
+        c.child.kill('SIGKILL');
+        doomed.ws.terminate();
+        let retried: Awaited<ReturnType<typeof backup>> = {};
+        let refusedFirst = false;
+        for (let i = 0; i < 40 && !retried.outcome; i++) {
+          retried = await backup(b, `bkp-b-retry-${i}`);
+          if (retried.error?.code === 'OPERATION_IN_PROGRESS') refusedFirst = true;
+          if (!retried.outcome) await new Promise((r) => setTimeout(r, 250));
+        }
+        expect(refusedFirst).toBe(true);
+        expect(retried.outcome).toMatchObject({ op: 'backup' });
+        // Nothing was lost: the signing pair is still the confirmed one.
+        const view = (await call(b, 'GET', '/v1/wallet', { key: client.apiKey })).body;
+        expect(view.signingPairs.find((p: { pairId: string }) => p.pairId === pair.pairId).status).toBe('STORED_CLIENT');
       } finally {
         await c.stop();
       }
