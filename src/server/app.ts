@@ -30,7 +30,14 @@ export interface AppOptions {
   /** The operator's eject windows, per wallet (ms since the epoch). */
   readonly ejectWindows: { open(walletId: string, until: number): Promise<void>; until(walletId: string): Promise<number | null> };
   /** The MPC sessions' public material; without it the WebSocket endpoint is not served. */
-  readonly mpc?: { readonly identity: CustodianIdentity; readonly ic: IcBundle; readonly primeSource: PrimeSource; readonly frameLimitBytes: number; readonly arith?: ModArith };
+  readonly mpc?: {
+    readonly identity: CustodianIdentity;
+    readonly ic: IcBundle;
+    readonly primeSource: PrimeSource;
+    readonly frameLimitBytes: number;
+    readonly arith?: ModArith;
+    readonly idleTimeoutMs?: number;
+  };
 }
 
 declare module 'fastify' {
@@ -95,7 +102,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   let sessions: Sessions | null = null;
   if (options.mpc) {
     await app.register(websocket, { options: { maxPayload: options.mpc.frameLimitBytes } });
-    sessions = registerSessions(app, { rules, apiKeys, audit, identity: options.mpc.identity, ic: options.mpc.ic, primeSource: options.mpc.primeSource, ...(options.mpc.arith ? { arith: options.mpc.arith } : {}) });
+    sessions = registerSessions(app, { rules, apiKeys, audit, identity: options.mpc.identity, ic: options.mpc.ic, primeSource: options.mpc.primeSource, ...(options.mpc.arith ? { arith: options.mpc.arith } : {}), ...(options.mpc.idleTimeoutMs ? { idleTimeoutMs: options.mpc.idleTimeoutMs } : {}) });
   }
 
   // ---- operations -------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
     bodyLimitBytes: config.bodyLimitBytes,
     logLevel: config.logLevel,
     isReady: () => ready,
-    mpc: { identity, ic, primeSource: nodePrimeSource, frameLimitBytes: config.frameLimitBytes, arith: nativeArith() },
+    mpc: { identity, ic, primeSource: nodePrimeSource, frameLimitBytes: config.frameLimitBytes, arith: nativeArith(), idleTimeoutMs: config.leaseTtlMs },
   });
   const url = await app.listen({ host: config.host, port: config.port });
   ready = true;

@@ -45,6 +45,8 @@ export interface SessionDeps {
   readonly primeSource: PrimeSource;
   /** The custodian's modular arithmetic (OpenSSL on the server); the BigInt reference when absent. */
   readonly arith?: ModArith;
+  /** A session silent this long is ended (its lease released); the lease's own lifetime by default. */
+  readonly idleTimeoutMs?: number;
 }
 
 type StartFrame =
@@ -171,12 +173,22 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
       }
     };
 
-    const abort = (reason: string) => {
-      chain = chain.then(() => end(new TandemError('OPERATION_IN_PROGRESS', { message: reason })));
+    const abort = (reason: string, code: 'OPERATION_IN_PROGRESS' | 'WS_CLOSED' = 'OPERATION_IN_PROGRESS') => {
+      chain = chain.then(() => end(new TandemError(code, { message: reason })));
       return chain;
     };
     running.add(abort);
+    // A client that goes silent must not keep a socket (or, until it expires, the wallet's lease): a timeout
+    // is a benign abort, kept apart from cryptographic failures (ECDSA-2PC §5.2).
+    let idle: NodeJS.Timeout | undefined;
+    const touch = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => void abort('The session was idle too long.', 'WS_CLOSED'), deps.idleTimeoutMs ?? 60_000);
+      idle.unref();
+    };
+    touch();
     socket.on('message', (data: Buffer, isBinary: boolean) => {
+      touch();
       chain = chain.then(() => handle(data, isBinary)).catch((err: unknown) => end(err));
     });
     socket.on('close', () => {
@@ -188,7 +200,10 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
           }
           return undefined;
         })
-        .finally(() => running.delete(abort));
+        .finally(() => {
+          clearTimeout(idle);
+          running.delete(abort);
+        });
     });
   });
   return {
