@@ -16,12 +16,14 @@
  * const m = frame('dkg', 1, 1, (w) => w.bytes(rnd1, 16));
  * unframe(m, 'dkg', 1, 1, (r) => r.bytes(16, 'rnd1'));
  */
-import { TandemError, toTandemError } from '../errors.js';
+import { TandemError } from '../errors.js';
 import { BACKUP_METHODS, type BackupMethodName } from '../types.js';
-import { assertBytes, internal, malformed } from './assert.js';
+import { assertBytes, malformed } from './assert.js';
 import { u64 } from './encoding.js';
 import type { FrostProtocol } from './frost-dl.js';
 import { label, ro } from './oracle.js';
+
+export { checkPid, guarded, toEpoch } from './party.js';
 import { CONTRIBUTION_BYTES, ID_BYTES, PID_BYTES, type Role } from './session.js';
 import { decodeAll, encodeWith, type WireReader, type WireWriter } from './wire.js';
 
@@ -76,20 +78,6 @@ export function unframe<T>(
   });
 }
 
-/**
- * Runs `step`; on any throw aborts the party (erasing its secrets) and rethrows as a TandemError.
- * Foreign errors become INTERNAL without their message (it could hold secret material).
- */
-export function guarded<T>(abort: (err: TandemError) => void, step: () => T): T {
-  try {
-    return step();
-  } catch (err) {
-    const e = toTandemError(err);
-    abort(e);
-    throw e;
-  }
-}
-
 /** Runs a noble call on peer data; a throw becomes `fail(check)` with no foreign text. */
 export function checked<T>(fail: (check: string) => never, check: string, call: () => T): T {
   try {
@@ -98,17 +86,6 @@ export function checked<T>(fail: (check: string) => never, check: string, call: 
     if (err instanceof TandemError) throw err;
     return fail(check);
   }
-}
-
-export function toEpoch(epoch: number | bigint): bigint {
-  const v = typeof epoch === 'number' ? (Number.isSafeInteger(epoch) ? BigInt(epoch) : -1n) : epoch;
-  if (v < 0n || v >= 1n << 64n) throw internal('epoch', 'an integer in [0, 2^64)');
-  return v;
-}
-
-export function checkPid(pid: Uint8Array, field: string): Uint8Array {
-  assertBytes(pid, PID_BYTES, field);
-  return pid.slice();
 }
 
 function checkCommon(pid1: Uint8Array, pid2: Uint8Array, rnd1: Uint8Array, rnd2: Uint8Array): void {

@@ -29,7 +29,7 @@
  * const { messages: [k4], result: client } = p2.receive(k3);
  * const { result: custodian } = p1.receive(k4);  // client.publicKey === custodian.publicKey
  */
-import { TandemError, toTandemError } from '../errors.js';
+import { TandemError } from '../errors.js';
 import { assertBytes, internal, malformed, rejected } from './assert.js';
 import { equalBytes, randomBelow, randomUnit } from './bigint.js';
 import { commit, COMMITMENT_BYTES, COMMITMENT_KEY_BYTES, verifyOpening } from './commitment.js';
@@ -82,10 +82,11 @@ import {
   type RangeRound1,
   type RangeRound2,
 } from './pi-range.js';
+import { checkPid, guarded, taggedMessage, toEpoch, untaggedMessage } from './party.js';
 import type { PrimeSource } from './primes.js';
-import { CONTRIBUTION_BYTES, dkgSid, freshContribution, PID_BYTES, SID_BYTES } from './session.js';
+import { CONTRIBUTION_BYTES, dkgSid, freshContribution, SID_BYTES } from './session.js';
 import { encodeClientShare, encodeCustodianShare } from './share.js';
-import { decodeAll, ELEMENT2_BYTES, ELEMENT_BYTES, encodeWith, type WireReader, type WireWriter } from './wire.js';
+import { ELEMENT2_BYTES, ELEMENT_BYTES, type WireReader, type WireWriter } from './wire.js';
 
 /**
  * One party of a two-party protocol: the shape of `Party` in src/adapters/ports.ts (restated here
@@ -121,47 +122,15 @@ function confirmation(sid: Uint8Array, Q: Point, n: bigint, cKey: bigint): Uint8
   return ro(label('dkg/confirm'), sid, Q, n, cKey);
 }
 
-function toEpoch(epoch: number | bigint): bigint {
-  const v = typeof epoch === 'number' ? (Number.isSafeInteger(epoch) ? BigInt(epoch) : -1n) : epoch;
-  if (v < 0n || v >= 1n << 64n) throw internal('epoch', 'an integer in [0, 2^64)');
-  return v;
-}
-
-function checkPid(pid: Uint8Array, field: string): Uint8Array {
-  assertBytes(pid, PID_BYTES, field);
-  return pid.slice();
-}
-
 function tagged(round: Round, write: (w: WireWriter) => void): Uint8Array {
-  return encodeWith((w) => {
-    w.bytes(new Uint8Array([KEYGEN_TAGS[round]]), 1);
-    write(w);
-  });
+  return taggedMessage(KEYGEN_TAGS[round], write);
 }
 
 /** Reads a whole message of `round`: the tag first, then `read`, then nothing may be left. */
 function untagged<T>(message: Uint8Array, round: Round, read: (r: WireReader) => T): T {
-  if (!(message instanceof Uint8Array)) throw malformed('message', 'bytes');
-  return decodeAll(message, (r) => {
-    const [tag] = r.bytes(1, 'round');
-    if (tag !== KEYGEN_TAGS[round]) throw malformed('round', `the keygen message ${round}`);
-    return read(r);
-  });
+  return untaggedMessage(message, KEYGEN_TAGS[round], `the keygen message ${round}`, read);
 }
 
-/**
- * Runs `step`; on any throw aborts the party (erasing its secrets) and rethrows as a TandemError.
- * Foreign errors become `INTERNAL` without their message (it could hold secret material).
- */
-function guarded<T>(abort: (err: TandemError) => void, step: () => T): T {
-  try {
-    return step();
-  } catch (err) {
-    const e = toTandemError(err);
-    abort(e);
-    throw e;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------
 // P1, the custodian

@@ -1,8 +1,8 @@
 /**
- * The plumbing Backup and Recover share with keygen.ts's parties (which keeps its own copy, written
- * first): one-byte round tags checked before any field is read, a whole-message decoder that rejects
- * trailing bytes, and the `guarded` wrapper that turns any throw into a sticky abort. Restated here
- * rather than exported from keygen.ts so that keygen's module stays exactly as audited.
+ * The plumbing every two-party protocol's parties share (keygen, presign, backup, recover and the FROST
+ * parties): one-byte round tags checked before any field is read, a whole-message decoder that rejects
+ * trailing bytes, the `guarded` wrapper that turns any throw into a sticky abort, and the epoch and party
+ * id checks.
  *
  * @example
  * const m = taggedMessage(0x31, (w) => w.bytes(rnd, 16));

@@ -33,7 +33,7 @@
  * const { result: presignature } = p2.receive(s3);             // keep in memory only
  * const s4 = presignature.sign({ kind: 'raw', payload: new Uint8Array(), digest });
  */
-import { TandemError, toTandemError } from '../errors.js';
+import { TandemError } from '../errors.js';
 import { assertBytes, internal, malformed, rejected } from './assert.js';
 import { equalBytes, mod, modInverse, randomBelow, randomUnit } from './bigint.js';
 import { commit, verifyOpening } from './commitment.js';
@@ -44,7 +44,8 @@ import { PaillierPublicKey } from './paillier.js';
 import { encodeDlProof, proveDl, verifyDl, type DlProof } from './pi-dl.js';
 import { shiftedKeyCiphertext, SignProver, SIGN_RHO_BOUND } from './pi-sign.js';
 import type { ClientShare, PairIdentity } from './share.js';
-import { freshContribution, PID_BYTES, signSid } from './session.js';
+import { checkPid, guarded } from './party.js';
+import { freshContribution, signSid } from './session.js';
 import {
   assertSignRequest,
   decodeSignS0,
@@ -68,21 +69,6 @@ const R1_COMMITMENT = 'sign/R1';
 const fail = (check: string): never => {
   throw rejected(CODE, STEP, check);
 };
-
-function guarded<T>(abort: (err: TandemError) => void, step: () => T): T {
-  try {
-    return step();
-  } catch (err) {
-    const e = toTandemError(err);
-    abort(e);
-    throw e;
-  }
-}
-
-function checkPid(pid: Uint8Array, field: string): Uint8Array {
-  assertBytes(pid, PID_BYTES, field);
-  return pid.slice();
-}
 
 /** r = R.x mod q; 0 when R = O. */
 function rOf(R: Point): bigint {
