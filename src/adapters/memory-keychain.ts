@@ -15,7 +15,9 @@ export class MemoryKeychain implements Keychain {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    return this.entries.get(key)?.slice();
+    // A copy, never a view: a Buffer's slice() shares its memory.
+    const v = this.entries.get(key);
+    return v === undefined ? undefined : new Uint8Array(v);
   }
 
   async set(key: string, value: Uint8Array): Promise<void> {
@@ -28,7 +30,7 @@ export class MemoryKeychain implements Keychain {
       if (equalBytes(existing, value)) return;
       throw new TandemError('KEYCHAIN_FAILED', { message: 'A keychain entry is never overwritten in place.', details: { key } });
     }
-    this.entries.set(key, value.slice());
+    this.entries.set(key, new Uint8Array(value));
   }
 
   async delete(key: string): Promise<void> {

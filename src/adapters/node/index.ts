@@ -1,0 +1,2 @@
+/** Adapters for Node only (they use Node built-ins), kept out of the browser-safe `tandem-wallet/adapters` entry. */
+export { FileKeychain } from './file-keychain.js';
