@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   BACKUP_REPLACEMENT_UNAUTHORISED: 'Replacing a completed backup needs the current backup or an operator step-up.',
   RECOVERY_REFUSED: "The operator's recovery authorisation refused this recovery.",
   PASSWORD_REQUIRED: 'This backup method needs a password.',
+  PASSWORD_TOO_WEAK: 'The password is too weak to protect a backup.',
   DECRYPT_FAILED: 'The backup share could not be decrypted.',
   SHARE_REVOKED: 'The signing share on this device was replaced by a recovery.',
   SHARE_NOT_ON_DEVICE: 'The signing share is not on this device.',
@@ -137,7 +138,8 @@ export function fromSerialized(e: SerializedError): TandemError {
 
 /**
  * EIP-1193 provider error codes for the errors a provider can surface (the chains issue uses this).
- * 4001 user rejected, 4100 unauthorised, 4200 unsupported, 4900 disconnected, -32603 internal.
+ * 4001 user rejected, 4100 unauthorised, 4200 unsupported, 4900 disconnected, -32602 invalid params,
+ * -32603 internal.
  */
 export const EIP1193_CODES: Readonly<Partial<Record<ErrorCode, number>>> = {
   POLICY_REFUSED: 4001,
@@ -151,6 +153,7 @@ export const EIP1193_CODES: Readonly<Partial<Record<ErrorCode, number>>> = {
   WS_CLOSED: 4900,
   NETWORK_ERROR: 4900,
   INVALID_INPUT: -32602,
+  PASSWORD_TOO_WEAK: -32602,
 };
 
 export function eip1193Code(err: TandemError): number {
