@@ -1,6 +1,7 @@
 // CI: the built package imports by its own name through the exports map, and a wallet runs from it.
 import { createTandemWallet } from 'tandem-wallet';
-import { MemoryKeychain } from 'tandem-wallet/adapters';
+import { IdbKeychain, MemoryKeychain, PasswordBackupMethod } from 'tandem-wallet/adapters';
+import { FileKeychain } from 'tandem-wallet/node';
 import { CustodianRules, MemoryStore } from 'tandem-wallet/custodian';
 import { TandemError } from 'tandem-wallet/errors';
 import { walletMachine } from 'tandem-wallet/machines';
@@ -12,7 +13,7 @@ const { walletId } = await rules.createWallet();
 const wallet = await createTandemWallet({ custodian: new MemoryCustodian({ rules, walletId }), keychain: new MemoryKeychain(), mpc: simulatedClientMpc() });
 const addresses = await wallet.createWallet();
 wallet.stop();
-if (!addresses.SECP256K1 || !addresses.ED25519 || walletMachine.id !== 'wallet' || typeof TandemError !== 'function' || typeof mpc.encode !== 'function') {
+if (!addresses.SECP256K1 || !addresses.ED25519 || walletMachine.id !== 'wallet' || typeof TandemError !== 'function' || typeof mpc.encode !== 'function' || typeof FileKeychain !== 'function' || typeof IdbKeychain !== 'function' || typeof PasswordBackupMethod !== 'function') {
   throw new Error('the built package does not work');
 }
 console.log('dist smoke test: ok');

@@ -2,3 +2,13 @@
 export * from './ports.js';
 export { MemoryKeychain } from './memory-keychain.js';
 export { MemoryBackupMethod, type MemoryBackupMethodOptions } from './memory-backup-method.js';
+export { IdbKeychain, type IdbKeychainOptions } from './idb-keychain.js';
+export { PasswordBackupMethod, ARGON2_FLOOR, ARGON2_CEILING, type Argon2Params, type PasswordBackupMethodOptions } from './password-backup-method.js';
+export {
+  checkPasswordStrength,
+  normalizePassword,
+  MIN_PASSWORD_LENGTH,
+  MIN_PASSWORD_BITS,
+  type PasswordStrength,
+  type PasswordWeakness,
+} from './password-strength.js';
