@@ -68,6 +68,11 @@ export interface BackupPairView {
   readonly publicKey: string;
   /** The completed pair of the same (curve, method) that this one replaces once it completes. */
   readonly replaces?: string;
+  /**
+   * Present for a self-managed backup (DESIGN §4): the custodian backup share is kept by the operator's
+   * backend; `verified` once the backend returned the matching share — only then can the backup complete.
+   */
+  readonly selfManaged?: { readonly verified: boolean };
   readonly createdAt: number;
 }
 

@@ -8,6 +8,7 @@ import type {
   BackupPairRecord,
   IdempotencyRecord,
   LeaseRecord,
+  OutboxRecord,
   PresignatureRecord,
   SigningPairRecord,
   StepUpRecord,
@@ -26,6 +27,7 @@ interface Tables {
   idempotency: Map<string, IdempotencyRecord>;
   presignatures: Map<string, PresignatureRecord>;
   stepUps: Map<string, StepUpRecord>;
+  outbox: Map<string, OutboxRecord>;
 }
 
 const copyTables = (t: Tables): Tables => ({
@@ -36,6 +38,7 @@ const copyTables = (t: Tables): Tables => ({
   idempotency: new Map(t.idempotency),
   presignatures: new Map(t.presignatures),
   stepUps: new Map(t.stepUps),
+  outbox: new Map(t.outbox),
 });
 
 export class MemoryStore implements Store {
@@ -47,6 +50,7 @@ export class MemoryStore implements Store {
     idempotency: new Map(),
     presignatures: new Map(),
     stepUps: new Map(),
+    outbox: new Map(),
   };
   private queue: Promise<unknown> = Promise.resolve();
   private failures = 0;
@@ -96,5 +100,13 @@ function txOver(t: Tables): StoreTx {
     getStepUp: async (walletId, method: BackupMethodName) => t.stepUps.get(`${walletId}\u0000${method}`),
     putStepUp: async (r) => void t.stepUps.set(`${r.walletId}\u0000${r.method}`, r),
     deleteStepUp: async (walletId, method) => void t.stepUps.delete(`${walletId}\u0000${method}`),
+    getOutbox: async (id) => t.outbox.get(id),
+    putOutbox: async (r) => void t.outbox.set(r.id, r),
+    listDueOutbox: async (now, limit) =>
+      [...t.outbox.values()]
+        .filter((r) => r.status === 'PENDING' && r.nextAttemptAt <= now && r.claimedUntil <= now)
+        .sort((a, b) => a.createdAt - b.createdAt)
+        .slice(0, limit),
+    listOutbox: async (walletId) => byWallet(t.outbox, walletId).sort((a, b) => a.createdAt - b.createdAt),
   };
 }

@@ -20,11 +20,13 @@ import type {
   WalletView,
 } from '../types.js';
 import { DEFAULT_HOOKS, type CustodianHooks, type SignRequestView } from './hooks.js';
+import { announceSuperseded, enqueueBackupDelivery, notDelivered, outboxId } from './outbox.js';
 import type {
   BackupPairRecord,
   LeaseOperation,
   LeaseRecord,
   PresignatureRecord,
+  SelfManagedCustody,
   SigningPairRecord,
   Store,
   StoreTx,
@@ -252,15 +254,17 @@ export class CustodianRules {
     return publicBackup(backup);
   }
 
-  /** The custodian backup share a Recover session needs (inside the session's lease). */
-  async backupShareForRecovery(args: { walletId: string; backupPairId: string; leaseToken: number }): Promise<Uint8Array> {
+  /**
+   * The custodian backup share a Recover session needs (inside the session's lease): the share itself,
+   * or, for a self-managed backup, what the share fetched back from the operator's backend must match.
+   */
+  async backupShareForRecovery(args: { walletId: string; backupPairId: string; leaseToken: number }): Promise<CustodianBackupShareSource> {
     return this.store.transaction(async (tx) => {
       await mustActiveWallet(tx, args.walletId);
       await this.checkLease(tx, args.walletId, args.leaseToken, 'recover');
       const backup = await mustBackupPair(tx, args.walletId, args.backupPairId);
       const completed = await mustCompletedBackup(tx, args.walletId, backup.curve, backup.backupPairId);
-      if (!completed.custodianBackupShare) throw new TandemError('NO_VALID_BACKUP', { details: { backupPairId: backup.backupPairId } });
-      return completed.custodianBackupShare.slice();
+      return shareSource(completed);
     });
   }
 
@@ -334,6 +338,8 @@ export class CustodianRules {
     idempotencyKey: string;
     /** The backup pair id the protocol derived (its sid); chosen here when absent. */
     backupPairId?: string;
+    /** Self-managed: the share goes to the operator's backend; this is its public share (hex). */
+    selfManaged?: { publicShare: string };
   }): Promise<BackupPairView> {
     const { custodianBackupShare, ...request } = args;
     const proven = args.proofOfCurrentBackup === true;
@@ -360,7 +366,7 @@ export class CustodianRules {
       }
       for (const b of sameSlot) {
         if (b.status === 'STORED_CUSTODIAN_BACKUP_SHARE' || b.status === 'STORED_CLIENT_BACKUP_SHARE_KEY') {
-          await tx.putBackupPair(supersededBackup(b, now));
+          await putSupersededBackup(tx, b, now);
         }
       }
       if (args.backupPairId !== undefined && (!/^[A-Za-z0-9_-]{1,128}$/.test(args.backupPairId) || (await tx.getBackupPair(args.backupPairId)) || (await tx.getSigningPair(args.backupPairId)))) {
@@ -376,10 +382,12 @@ export class CustodianRules {
         ...(completed ? { replaces: completed.backupPairId } : {}),
         custodianBackupShare: custodianBackupShare.slice(),
         ciphertext: null,
+        ...(args.selfManaged ? { selfManaged: { publicShare: args.selfManaged.publicShare, verifiedAt: null } } : {}),
         createdAt: now,
         updatedAt: now,
       };
       await tx.putBackupPair(backup);
+      await enqueueBackupDelivery(tx, backup, now);
       return publicBackup(backup);
     });
   }
@@ -451,11 +459,13 @@ export class CustodianRules {
           details: { backupPairId: b.backupPairId },
         });
       }
+      // Self-managed: it counts only once the operator's backend returned the matching share.
+      if (b.selfManaged && b.selfManaged.verifiedAt === null) throw notDelivered(b.backupPairId, await tx.getOutbox(outboxId('backup', b.backupPairId)));
       const now = this.clock();
       const sameSlot = (await tx.listBackupPairs(args.walletId)).filter((o) => o.curve === b.curve && o.method === b.method);
       assertNoLockedBackup(sameSlot);
       for (const other of sameSlot) {
-        if (other.status === 'STORED_CLIENT_BACKUP_SHARE') await tx.putBackupPair(supersededBackup(other, now));
+        if (other.status === 'STORED_CLIENT_BACKUP_SHARE') await putSupersededBackup(tx, other, now);
       }
       const next: BackupPairRecord = { ...b, status: 'STORED_CLIENT_BACKUP_SHARE', updatedAt: now };
       await tx.putBackupPair(next);
@@ -478,12 +488,12 @@ export class CustodianRules {
    * combine them with its own into the private key. Whether eject is allowed right now is the operator's
    * window, checked by the caller; this only reads.
    */
-  async custodianBackupSharesForEject(walletId: string): Promise<{ backupPairId: string; curve: Curve; method: BackupMethodName; share: Uint8Array }[]> {
+  async custodianBackupSharesForEject(walletId: string): Promise<(CustodianBackupShareSource & { method: BackupMethodName })[]> {
     return this.store.transaction(async (tx) => {
       await mustActiveWallet(tx, walletId);
       return (await tx.listBackupPairs(walletId))
-        .filter((b) => b.status === 'STORED_CLIENT_BACKUP_SHARE' && b.custodianBackupShare !== null)
-        .map((b) => ({ backupPairId: b.backupPairId, curve: b.curve, method: b.method, share: b.custodianBackupShare!.slice() }));
+        .filter((b) => b.status === 'STORED_CLIENT_BACKUP_SHARE' && (b.custodianBackupShare !== null || b.selfManaged))
+        .map((b) => ({ ...shareSource(b), method: b.method }));
     });
   }
 
@@ -895,6 +905,30 @@ const supersededPair = (p: SigningPairRecord, now: number): SigningPairRecord =>
   updatedAt: now,
 });
 
+/**
+ * Where a completed backup's custodian share is: here, or (self-managed) with the operator's backend,
+ * to be fetched and checked against `publicShare` before use.
+ */
+export type CustodianBackupShareSource = {
+  readonly walletId: string;
+  readonly backupPairId: string;
+  readonly curve: Curve;
+  readonly publicKey: string;
+} & ({ readonly share: Uint8Array; readonly selfManaged?: undefined } | { readonly share: null; readonly selfManaged: SelfManagedCustody });
+
+function shareSource(b: BackupPairRecord): CustodianBackupShareSource {
+  const base = { walletId: b.walletId, backupPairId: b.backupPairId, curve: b.curve, publicKey: b.publicKey };
+  if (b.custodianBackupShare) return { ...base, share: b.custodianBackupShare.slice() };
+  if (b.selfManaged) return { ...base, share: null, selfManaged: b.selfManaged };
+  throw new TandemError('NO_VALID_BACKUP', { details: { backupPairId: b.backupPairId } });
+}
+
+/** Supersedes a backup pair (secrets erased); a self-managed one is announced to the operator's backend. */
+async function putSupersededBackup(tx: StoreTx, b: BackupPairRecord, now: number): Promise<void> {
+  await tx.putBackupPair(supersededBackup(b, now));
+  await announceSuperseded(tx, b, now);
+}
+
 const supersededBackup = (b: BackupPairRecord, now: number): BackupPairRecord => ({
   ...b,
   status: 'SUPERSEDED',
@@ -923,6 +957,7 @@ function publicBackup(b: BackupPairRecord): BackupPairView {
     status: b.status,
     publicKey: b.publicKey,
     ...(b.replaces ? { replaces: b.replaces } : {}),
+    ...(b.selfManaged ? { selfManaged: { verified: b.selfManaged.verifiedAt !== null } } : {}),
     createdAt: b.createdAt,
   };
 }

@@ -68,6 +68,43 @@ export interface BackupPairRecord {
   readonly custodianBackupShare: Uint8Array | null;
   /** The encrypted client backup share with its wrapped data key, as the client uploaded it. */
   readonly ciphertext: Uint8Array | null;
+  /**
+   * Self-managed (DESIGN §4): the custodian backup share goes to the operator's backend through the
+   * outbox, and the custodian erases its copy once the backend has shown it holds the right share.
+   */
+  readonly selfManaged?: SelfManagedCustody;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface SelfManagedCustody {
+  /** The custodian backup share's public share (hex): what a share fetched back must match. */
+  readonly publicShare: string;
+  /** When `POST {webhook}/backup/fetch` first returned a matching share; until then the backup cannot complete. */
+  readonly verifiedAt: number | null;
+}
+
+export type OutboxKind = 'backup' | 'superseded';
+export type OutboxStatus = 'PENDING' | 'DONE' | 'FAILED' | 'CANCELLED';
+
+/**
+ * One delivery to the operator's webhook, written in the same transaction as the change it announces.
+ * Its id is `<kind>:<backup pair id>`, so a pair is delivered (and announced) at most once however often
+ * the change is retried. It never holds a secret: a `backup` delivery reads the share from its pair.
+ */
+export interface OutboxRecord {
+  readonly id: string;
+  readonly walletId: string;
+  readonly kind: OutboxKind;
+  readonly backupPairId: string;
+  readonly status: OutboxStatus;
+  readonly attempts: number;
+  /** Not before this time (ms); grows with each failed attempt. */
+  readonly nextAttemptAt: number;
+  /** An instance working on it holds it until then; another may take it over afterwards. */
+  readonly claimedUntil: number;
+  /** Why the last attempt failed (public words only, never a body). */
+  readonly lastError: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -118,6 +155,12 @@ export interface StoreTx {
   getStepUp(walletId: string, method: BackupMethodName): Promise<StepUpRecord | undefined>;
   putStepUp(record: StepUpRecord): Promise<void>;
   deleteStepUp(walletId: string, method: BackupMethodName): Promise<void>;
+  getOutbox(id: string): Promise<OutboxRecord | undefined>;
+  putOutbox(record: OutboxRecord): Promise<void>;
+  /** PENDING deliveries due at `now` and not claimed by a live instance, oldest first. */
+  listDueOutbox(now: number, limit: number): Promise<OutboxRecord[]>;
+  /** Every delivery of a wallet, oldest first (operators' view). */
+  listOutbox(walletId: string): Promise<OutboxRecord[]>;
 }
 
 export interface Store {

@@ -6,6 +6,7 @@
  */
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { BackupOutbox } from '../custodian/outbox.js';
 import type { CustodianRules } from '../custodian/rules.js';
 import { TandemError } from '../errors.js';
 import { BACKUP_METHODS, type BackupMethodName } from '../types.js';
@@ -14,6 +15,7 @@ import { errorBody } from './http-errors.js';
 import type { CustodianIdentity, IcBundle } from './identity.js';
 import type { ModArith } from '../mpc/modexp.js';
 import type { PrimeSource } from '../mpc/primes.js';
+import type { SelfManagedBackups } from './self-managed.js';
 import { registerSessions, type Sessions } from './sessions.js';
 
 export interface AppOptions {
@@ -29,6 +31,8 @@ export interface AppOptions {
   readonly listAudit: (walletId: string) => Promise<unknown[]>;
   /** The operator's eject windows, per wallet (ms since the epoch). */
   readonly ejectWindows: { open(walletId: string, until: number): Promise<void>; until(walletId: string): Promise<number | null> };
+  /** Self-managed backups (the operator's webhook and its outbox); without it the endpoints are not served. */
+  readonly selfManaged?: { readonly backups: SelfManagedBackups; readonly outbox: BackupOutbox };
   /** The MPC sessions' public material; without it the WebSocket endpoint is not served. */
   readonly mpc?: {
     readonly identity: CustodianIdentity;
@@ -102,7 +106,17 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   let sessions: Sessions | null = null;
   if (options.mpc) {
     await app.register(websocket, { options: { maxPayload: options.mpc.frameLimitBytes } });
-    sessions = registerSessions(app, { rules, apiKeys, audit, identity: options.mpc.identity, ic: options.mpc.ic, primeSource: options.mpc.primeSource, ...(options.mpc.arith ? { arith: options.mpc.arith } : {}), ...(options.mpc.idleTimeoutMs ? { idleTimeoutMs: options.mpc.idleTimeoutMs } : {}) });
+    sessions = registerSessions(app, {
+      rules,
+      apiKeys,
+      audit,
+      identity: options.mpc.identity,
+      ic: options.mpc.ic,
+      primeSource: options.mpc.primeSource,
+      ...(options.mpc.arith ? { arith: options.mpc.arith } : {}),
+      ...(options.mpc.idleTimeoutMs ? { idleTimeoutMs: options.mpc.idleTimeoutMs } : {}),
+      ...(options.selfManaged ? { selfManaged: options.selfManaged.backups } : {}),
+    });
   }
 
   // ---- operations -------------------------------------------------------------------------------------
@@ -201,6 +215,62 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     },
   );
 
+  // Self-managed backups: the operator's webhook, and what was delivered to it.
+  const selfManaged = options.selfManaged;
+  if (selfManaged) {
+    app.put<{ Body: { url: string; secret: string } }>(
+      '/v1/operator/webhook',
+      {
+        preHandler: operatorOnly,
+        schema: {
+          body: {
+            type: 'object',
+            required: ['url', 'secret'],
+            additionalProperties: false,
+            properties: { url: { type: 'string', minLength: 8, maxLength: 2000 }, secret: { type: 'string', minLength: 32, maxLength: 500 } },
+          },
+        },
+      },
+      async (req, reply) => {
+        await selfManaged.backups.configure({ url: req.body.url, secret: req.body.secret });
+        await audit({ actor: 'operator', action: 'webhook.configure', walletId: null, subject: null, details: { url: req.body.url } });
+        return reply.status(204).send();
+      },
+    );
+    app.get('/v1/operator/webhook', { preHandler: operatorOnly }, async () => {
+      const config = await selfManaged.backups.config();
+      return config ? { configured: true, url: config.url } : { configured: false };
+    });
+    app.delete('/v1/operator/webhook', { preHandler: operatorOnly }, async (_req, reply) => {
+      await selfManaged.backups.clear();
+      await audit({ actor: 'operator', action: 'webhook.clear', walletId: null, subject: null });
+      return reply.status(204).send();
+    });
+    app.get<{ Params: { walletId: string } }>('/v1/operator/clients/:walletId/deliveries', { preHandler: operatorOnly, schema: { params: walletParams } }, async (req) => {
+      await rules.getWallet(req.params.walletId);
+      const entries = await selfManaged.outbox.list(req.params.walletId);
+      return {
+        deliveries: entries.map((e) => ({
+          kind: e.kind,
+          backupPairId: e.backupPairId,
+          status: e.status,
+          attempts: e.attempts,
+          nextAttemptAt: e.nextAttemptAt,
+          lastError: e.lastError,
+          createdAt: e.createdAt,
+          updatedAt: e.updatedAt,
+        })),
+      };
+    });
+    app.post<{ Params: { walletId: string } }>('/v1/operator/clients/:walletId/deliveries/retry', { preHandler: operatorOnly, schema: { params: walletParams, body: noBody } }, async (req) => {
+      await rules.getWallet(req.params.walletId);
+      const retried = await selfManaged.outbox.retryFailed(req.params.walletId);
+      await byOperator('webhook.retry', req.params.walletId, null, { retried });
+      selfManaged.backups.kick();
+      return { retried };
+    });
+  }
+
   // ---- client (client API key; its own wallet only) -------------------------------------------------------
   const clientOnly = async (req: FastifyRequest) => {
     const who = await apiKeys.authenticate(bearer(req));
@@ -216,9 +286,15 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   app.post('/v1/wallet/eject', { preHandler: clientOnly, schema: { body: noBody } }, async (req) => {
     const until = await options.ejectWindows.until(walletOf(req));
     if (until === null || until <= Date.now()) throw new TandemError('EJECT_NOT_ALLOWED', { details: { walletId: walletOf(req) } });
-    const shares = await rules.custodianBackupSharesForEject(walletOf(req));
+    const sources = await rules.custodianBackupSharesForEject(walletOf(req));
+    const shares = [];
+    for (const s of sources) {
+      // A self-managed share is fetched back from the operator's backend and checked like for a recovery.
+      const share = s.share ?? (selfManaged ? await selfManaged.backups.fetchShare(s) : null);
+      if (share) shares.push({ backupPairId: s.backupPairId, curve: s.curve, method: s.method, custodianBackupShare: Buffer.from(share).toString('base64') });
+    }
     await byClient(req, 'eject.release', walletOf(req), { backups: shares.length });
-    return { shares: shares.map((s) => ({ backupPairId: s.backupPairId, curve: s.curve, method: s.method, custodianBackupShare: Buffer.from(s.share).toString('base64') })) };
+    return { shares };
   });
   app.post<{ Params: { pairId: string } }>('/v1/wallet/signing-pairs/:pairId/confirm', { preHandler: clientOnly, schema: { params: pairOnly, headers: withKey, body: noBody } }, async (req) => {
     const pair = await rules.confirmSigningPair({ walletId: walletOf(req), pairId: req.params.pairId, idempotencyKey: idempotencyKey(req) });
@@ -245,7 +321,13 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     return reply.type('application/octet-stream').send(Buffer.from(bytes));
   });
   app.post<{ Params: { backupPairId: string } }>('/v1/wallet/backup-pairs/:backupPairId/confirm', { preHandler: clientOnly, schema: { params: backupOnly, headers: withKey, body: noBody } }, async (req) => {
-    const b = await rules.confirmBackup({ walletId: walletOf(req), backupPairId: req.params.backupPairId, idempotencyKey: idempotencyKey(req) });
+    const confirm = () => rules.confirmBackup({ walletId: walletOf(req), backupPairId: req.params.backupPairId, idempotencyKey: idempotencyKey(req) });
+    const b = await confirm().catch(async (err: unknown) => {
+      // Self-managed and not yet shown to be with the operator: deliver now (bounded by the webhook timeout), then try once more.
+      if (!(err instanceof TandemError && err.code === 'WEBHOOK_FAILED' && selfManaged)) throw err;
+      await selfManaged.backups.deliverNow(req.params.backupPairId);
+      return confirm();
+    });
     await byClient(req, 'backup-pair.confirm', b.backupPairId, { status: b.status, method: b.method });
     return b;
   });

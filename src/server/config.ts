@@ -26,6 +26,8 @@ export interface ServerConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** The operator's hooks over HTTP; absent, the built-in defaults (allow) apply. */
   readonly hooks: { readonly url: string; readonly secret: string; readonly timeoutMs: number } | null;
+  /** Self-managed backups' webhook deliveries (the webhook itself is configured by the operator's API). */
+  readonly webhook: { readonly timeoutMs: number; readonly maxAttempts: number; readonly retryBaseMs: number; readonly pollMs: number };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -102,6 +104,12 @@ export function loadConfig(env: Env): ServerConfig {
     frameLimitBytes: int('TANDEM_FRAME_LIMIT', 512 * 1024, 1024, 16 * 1024 * 1024),
     logLevel,
     hooks,
+    webhook: {
+      timeoutMs: int('TANDEM_WEBHOOK_TIMEOUT_MS', 5000, 100, 60_000),
+      maxAttempts: int('TANDEM_WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
+      retryBaseMs: int('TANDEM_WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),
+      pollMs: int('TANDEM_WEBHOOK_POLL_MS', 1000, 10, 60_000),
+    },
   };
   if (problems.length > 0) {
     throw new TandemError('INVALID_INPUT', { message: `The custodian configuration is invalid: ${problems.join('; ')}.`, details: { problems } });

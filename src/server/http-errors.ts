@@ -25,6 +25,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   WALLET_ARCHIVED: 410,
   PAIR_LOCKED: 423,
   PRESIGNATURE_LIMIT: 429,
+  /** The operator's own backend (webhook) failed: a gateway error, worth retrying. */
+  WEBHOOK_FAILED: 502,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

@@ -4,6 +4,7 @@
  * then close the database. `/ready` is false outside that window, so a load balancer drains first.
  */
 import type { FastifyInstance } from 'fastify';
+import { BackupOutbox } from '../custodian/outbox.js';
 import { CustodianRules, type CustodianRulesOptions } from '../custodian/rules.js';
 import { buildApp } from './app.js';
 import { encryptedStore } from './at-rest.js';
@@ -11,6 +12,7 @@ import { ApiKeys } from './auth.js';
 import { loadOrCreateIcBundle, loadOrCreateIdentity, nodePrimeSource } from './identity.js';
 import { nativeArith } from './native-arith.js';
 import { httpHooks } from './operator-hooks.js';
+import { SelfManagedBackups } from './self-managed.js';
 import type { ServerConfig } from './config.js';
 import type { Store } from '../custodian/store.js';
 import { PostgresStore } from './store/postgres.js';
@@ -33,7 +35,18 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
   const identity = await loadOrCreateIdentity(db.data, keys);
   const ic = await loadOrCreateIcBundle(db.data, nodePrimeSource);
   let ready = false;
+  let log: FastifyInstance['log'] | null = null;
+  const outbox = new BackupOutbox({ store, maxAttempts: config.webhook.maxAttempts, baseDelayMs: config.webhook.retryBaseMs });
+  const selfManaged = new SelfManagedBackups({
+    data: db.data,
+    keys,
+    outbox,
+    timeoutMs: config.webhook.timeoutMs,
+    pollMs: config.webhook.pollMs,
+    log: { warn: (fields, message) => log?.warn(fields, message), info: (fields, message) => log?.info(fields, message) },
+  });
   const { app, sessions } = await buildApp({
+    selfManaged: { backups: selfManaged, outbox },
     rules,
     apiKeys: new ApiKeys(db.data),
     audit: (e) => db.data.appendAudit({ at: Date.now(), actor: e.actor, action: e.action, walletId: e.walletId, subject: e.subject, details: e.details ?? {} }),
@@ -51,7 +64,9 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
     isReady: () => ready,
     mpc: { identity, ic, primeSource: nodePrimeSource, frameLimitBytes: config.frameLimitBytes, arith: nativeArith(), idleTimeoutMs: config.leaseTtlMs },
   });
+  log = app.log;
   const url = await app.listen({ host: config.host, port: config.port });
+  selfManaged.start();
   ready = true;
   let closing: Promise<void> | null = null;
   return {
@@ -64,6 +79,8 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
         // Running MPC sessions end with a typed error and release their leases while the database is open.
         await sessions?.abortAll('The custodian is shutting down; retry the operation.');
         await app.close();
+        // Deliveries under way finish (each bounded by the webhook timeout); the rest wait in the outbox.
+        await selfManaged.stop();
         await db.close();
       })();
       return closing;

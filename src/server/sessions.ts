@@ -25,6 +25,7 @@ import { createFrostSignP1 } from '../mpc/frost-sign.js';
 import { createKeygenP1 } from '../mpc/keygen.js';
 import { createPresignP1 } from '../mpc/presign.js';
 import { createBackupP1 } from '../mpc/backup.js';
+import { describeCustodianBackupShare, type SelfManagedBackups } from './self-managed.js';
 import type { ModArith } from '../mpc/modexp.js';
 import type { PrimeSource } from '../mpc/primes.js';
 import { createRecoverP1 } from '../mpc/recover.js';
@@ -47,6 +48,8 @@ export interface SessionDeps {
   readonly arith?: ModArith;
   /** A session silent this long is ended (its lease released); the lease's own lifetime by default. */
   readonly idleTimeoutMs?: number;
+  /** Self-managed backups: where new custodian backup shares go, and where recovery fetches them. */
+  readonly selfManaged?: SelfManagedBackups;
 }
 
 type StartFrame =
@@ -246,6 +249,8 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
     if (frame.op === 'backup') {
       return leasedRun(deps, client, 'backup', async (token) => {
         const { share } = await rules.signingShareForBackup({ walletId, curve: frame.curve, leaseToken: token });
+        // Decided at the start: a webhook configured mid-session does not change where this share goes.
+        const selfManaged = (await deps.selfManaged?.config()) ? deps.selfManaged : undefined;
         const party =
           frame.curve === 'SECP256K1'
             ? createBackupP1({ pid1, pid2, share: share.slice(), method: frame.method, ...arith })
@@ -264,7 +269,9 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
               custodianBackupShare: backupShare,
               idempotencyKey: frame.idempotencyKey,
               backupPairId: pairIdOf(frame.curve, out),
+              ...(selfManaged ? { selfManaged: { publicShare: describeCustodianBackupShare(frame.curve, backupShare).publicShare } } : {}),
             });
+            selfManaged?.kick();
             return { op: 'backup', backupPair };
           },
         };
@@ -274,7 +281,10 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
     await rules.authorizeRecovery({ walletId, curve: frame.curve, backupPairId: frame.backupPairId });
     const view = await rules.getWallet(walletId);
     return leasedRun(deps, client, 'recover', async (token) => {
-      const backupShare = await rules.backupShareForRecovery({ walletId, backupPairId: frame.backupPairId, leaseToken: token });
+      const source = await rules.backupShareForRecovery({ walletId, backupPairId: frame.backupPairId, leaseToken: token });
+      // Self-managed: fetched from the operator's backend and checked against the pair before use.
+      const backupShare = source.share ?? (deps.selfManaged ? await deps.selfManaged.fetchShare(source) : null);
+      if (!backupShare) throw new TandemError('NO_VALID_BACKUP', { details: { backupPairId: frame.backupPairId } });
       const epoch = nextEpoch(view, frame.curve);
       const party =
         frame.curve === 'SECP256K1'

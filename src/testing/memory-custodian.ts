@@ -138,8 +138,9 @@ export class MemoryCustodian implements Custodian {
           return { outcome: { op: 'backup', backupPair }, result: client };
         }
         case 'recover': {
-          const backupShare = await this.rules.backupShareForRecovery({ walletId, backupPairId: request.backupPairId, leaseToken });
-          const { client, custodian } = pump(party, this.mpc.recover(request.curve, backupShare));
+          const source = await this.rules.backupShareForRecovery({ walletId, backupPairId: request.backupPairId, leaseToken });
+          if (!source.share) throw new TandemError('NO_VALID_BACKUP', { message: 'The in-memory custodian keeps no self-managed backups.' });
+          const { client, custodian } = pump(party, this.mpc.recover(request.curve, source.share));
           const pair = await this.rules.recordRecoveredPair({
             walletId,
             curve: request.curve,

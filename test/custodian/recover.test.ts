@@ -120,10 +120,11 @@ describe('backupShareForRecovery', () => {
   it('returns the custodian backup share inside the session lease', async () => {
     const h = makeHarness();
     const { walletId, backup } = await walletWithBackup(h);
-    const share = await withLease(h, walletId, 'recover', (lease) =>
+    const source = await withLease(h, walletId, 'recover', (lease) =>
       h.rules.backupShareForRecovery({ walletId, backupPairId: backup.backupPairId, leaseToken: lease.token }),
     );
-    expect(share).toEqual(bytes(9, 9, 9));
+    expect(source.share).toEqual(bytes(9, 9, 9));
+    expect(source.selfManaged).toBeUndefined();
   });
 
   it('refuses a pending backup (NO_VALID_BACKUP) and an unknown one (PAIR_NOT_FOUND)', async () => {

@@ -55,7 +55,9 @@ describe('rules regressions', () => {
     (await h.rules.authorizeSign({ walletId: 'w1', curve: 'SECP256K1', pairId: signing.pairId, request: raw })).share.fill(0);
     expect((await h.rules.authorizeSign({ walletId: 'w1', curve: 'SECP256K1', pairId: signing.pairId, request: raw })).share).toEqual(bytes(1, 2, 3));
     const got = await withLease(h, 'w1', 'recover', (lease) => h.rules.backupShareForRecovery({ walletId: 'w1', backupPairId: b.backupPairId, leaseToken: lease.token }));
-    expect(got).toEqual(bytes(5, 5, 5));
+    got.share!.fill(0);
+    const again = await withLease(h, 'w1', 'recover', (lease) => h.rules.backupShareForRecovery({ walletId: 'w1', backupPairId: b.backupPairId, leaseToken: lease.token }));
+    expect(again.share).toEqual(bytes(5, 5, 5));
   });
 
   it('6. an idempotent replay matches whatever the order of the request fields', async () => {

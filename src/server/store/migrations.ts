@@ -123,6 +123,29 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     `,
   },
+  {
+    version: 4,
+    name: 'self-managed backups: custody columns and the webhook outbox',
+    sql: `
+      ALTER TABLE backup_pairs ADD COLUMN self_managed_public_share TEXT;
+      ALTER TABLE backup_pairs ADD COLUMN self_managed_verified_at INTEGER;
+      CREATE TABLE outbox (
+        id              TEXT PRIMARY KEY,
+        wallet_id       TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        backup_pair_id  TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        attempts        INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        claimed_until   INTEGER NOT NULL,
+        last_error      TEXT,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+      CREATE INDEX outbox_by_wallet ON outbox (wallet_id, created_at);
+    `,
+  },
 ];
 
 /** The same schema for PostgreSQL (BYTEA for blobs, BIGINT for times; `seq` keeps insertion order). */
@@ -243,6 +266,29 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
       CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
         FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+    `,
+  },
+  {
+    version: 4,
+    name: 'self-managed backups: custody columns and the webhook outbox',
+    sql: `
+      ALTER TABLE backup_pairs ADD COLUMN self_managed_public_share TEXT;
+      ALTER TABLE backup_pairs ADD COLUMN self_managed_verified_at BIGINT;
+      CREATE TABLE outbox (
+        id              TEXT PRIMARY KEY,
+        wallet_id       TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        backup_pair_id  TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        attempts        BIGINT NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        claimed_until   BIGINT NOT NULL,
+        last_error      TEXT,
+        created_at      BIGINT NOT NULL,
+        updated_at      BIGINT NOT NULL
+      );
+      CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+      CREATE INDEX outbox_by_wallet ON outbox (wallet_id, created_at);
     `,
   },
 ];

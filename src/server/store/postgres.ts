@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { Store, StoreTx } from '../../custodian/store.js';
 import { TandemError } from '../../errors.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
-import { blob, mapOpt, toBackupPair, toIdempotency, toLease, toPresignature, toSigningPair, toStepUp, toWallet, type Row } from './rows.js';
+import { blob, mapOpt, toBackupPair, toOutbox, outboxValues, toIdempotency, toLease, toPresignature, toSigningPair, toStepUp, toWallet, type Row } from './rows.js';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -132,10 +132,27 @@ function txOn(c: pg.PoolClient): StoreTx {
     putBackupPair: (b) =>
       run(
         `INSERT INTO backup_pairs (backup_pair_id, wallet_id, curve, method, status, locked_from, public_key, replaces,
-           custodian_backup_share, ciphertext, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+           custodian_backup_share, ciphertext, self_managed_public_share, self_managed_verified_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (backup_pair_id) DO UPDATE SET status = excluded.status, locked_from = excluded.locked_from,
-           custodian_backup_share = excluded.custodian_backup_share, ciphertext = excluded.ciphertext, updated_at = excluded.updated_at`,
-        [b.backupPairId, b.walletId, b.curve, b.method, b.status, b.lockedFrom ?? null, b.publicKey, b.replaces ?? null, blob(b.custodianBackupShare), blob(b.ciphertext), b.createdAt, b.updatedAt],
+           custodian_backup_share = excluded.custodian_backup_share, ciphertext = excluded.ciphertext,
+           self_managed_verified_at = excluded.self_managed_verified_at, updated_at = excluded.updated_at`,
+        [
+          b.backupPairId,
+          b.walletId,
+          b.curve,
+          b.method,
+          b.status,
+          b.lockedFrom ?? null,
+          b.publicKey,
+          b.replaces ?? null,
+          blob(b.custodianBackupShare),
+          blob(b.ciphertext),
+          b.selfManaged?.publicShare ?? null,
+          b.selfManaged?.verifiedAt ?? null,
+          b.createdAt,
+          b.updatedAt,
+        ],
       ),
     getLease: async (walletId) => mapOpt(await one('SELECT * FROM leases WHERE wallet_id = $1', [walletId]), toLease),
     putLease: (l) =>
@@ -171,5 +188,19 @@ function txOn(c: pg.PoolClient): StoreTx {
         [r.walletId, r.method, r.expiresAt],
       ),
     deleteStepUp: (walletId, method) => run('DELETE FROM step_ups WHERE wallet_id = $1 AND method = $2', [walletId, method]),
+    getOutbox: async (id) => mapOpt(await one('SELECT * FROM outbox WHERE id = $1', [id]), toOutbox),
+    putOutbox: (r) =>
+      run(
+        `INSERT INTO outbox (id, wallet_id, kind, backup_pair_id, status, attempts, next_attempt_at, claimed_until, last_error, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
+           claimed_until = excluded.claimed_until, last_error = excluded.last_error, updated_at = excluded.updated_at`,
+        outboxValues(r),
+      ),
+    listDueOutbox: async (now, limit) =>
+      (
+        await all(`SELECT * FROM outbox WHERE status = 'PENDING' AND next_attempt_at <= $1 AND claimed_until <= $1 ORDER BY created_at, id LIMIT $2`, [now, limit])
+      ).map(toOutbox),
+    listOutbox: async (walletId) => (await all('SELECT * FROM outbox WHERE wallet_id = $1 ORDER BY created_at, id', [walletId])).map(toOutbox),
   };
 }

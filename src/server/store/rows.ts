@@ -9,6 +9,9 @@ import type {
   IdempotencyRecord,
   LeaseOperation,
   LeaseRecord,
+  OutboxKind,
+  OutboxRecord,
+  OutboxStatus,
   PresignatureRecord,
   SigningPairRecord,
   StepUpRecord,
@@ -67,10 +70,47 @@ export function toBackupPair(r: Row): BackupPairRecord {
     ...opt('replaces', r['replaces'] as string | null),
     custodianBackupShare: bytes(r['custodian_backup_share']),
     ciphertext: bytes(r['ciphertext']),
+    ...(r['self_managed_public_share'] === null || r['self_managed_public_share'] === undefined
+      ? {}
+      : {
+          selfManaged: {
+            publicShare: str(r['self_managed_public_share']),
+            verifiedAt: r['self_managed_verified_at'] === null ? null : num(r['self_managed_verified_at']),
+          },
+        }),
     createdAt: num(r['created_at']),
     updatedAt: num(r['updated_at']),
   };
 }
+
+export const toOutbox = (r: Row): OutboxRecord => ({
+  id: str(r['id']),
+  walletId: str(r['wallet_id']),
+  kind: str(r['kind']) as OutboxKind,
+  backupPairId: str(r['backup_pair_id']),
+  status: str(r['status']) as OutboxStatus,
+  attempts: num(r['attempts']),
+  nextAttemptAt: num(r['next_attempt_at']),
+  claimedUntil: num(r['claimed_until']),
+  lastError: (r['last_error'] as string | null) ?? null,
+  createdAt: num(r['created_at']),
+  updatedAt: num(r['updated_at']),
+});
+
+/** The outbox row's columns in insert order, shared by both dialects' upserts. */
+export const outboxValues = (r: OutboxRecord): unknown[] => [
+  r.id,
+  r.walletId,
+  r.kind,
+  r.backupPairId,
+  r.status,
+  r.attempts,
+  r.nextAttemptAt,
+  r.claimedUntil,
+  r.lastError,
+  r.createdAt,
+  r.updatedAt,
+];
 
 export const toLease = (r: Row): LeaseRecord => ({
   walletId: str(r['wallet_id']),

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import type { Store, StoreTx } from '../../custodian/store.js';
 import { TandemError } from '../../errors.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
-import { blob, mapOpt, toBackupPair, toIdempotency, toLease, toPresignature, toSigningPair, toStepUp, toWallet, type Row } from './rows.js';
+import { blob, mapOpt, toBackupPair, toOutbox, outboxValues, toIdempotency, toLease, toPresignature, toSigningPair, toStepUp, toWallet, type Row } from './rows.js';
 
 export interface SqliteStoreOptions {
   /** How long to wait for another process's write lock, in ms. */
@@ -106,12 +106,12 @@ export class SqliteStore implements Store {
       putBackupPair: async (b) =>
         run(
           `INSERT INTO backup_pairs (backup_pair_id, wallet_id, curve, method, status, locked_from, public_key, replaces,
-             custodian_backup_share, ciphertext, created_at, updated_at)
+             custodian_backup_share, ciphertext, self_managed_public_share, self_managed_verified_at, created_at, updated_at)
            VALUES (@backupPairId, @walletId, @curve, @method, @status, @lockedFrom, @publicKey, @replaces,
-             @custodianBackupShare, @ciphertext, @createdAt, @updatedAt)
+             @custodianBackupShare, @ciphertext, @selfManagedPublicShare, @selfManagedVerifiedAt, @createdAt, @updatedAt)
            ON CONFLICT (backup_pair_id) DO UPDATE SET status = excluded.status, locked_from = excluded.locked_from,
              custodian_backup_share = excluded.custodian_backup_share, ciphertext = excluded.ciphertext,
-             updated_at = excluded.updated_at`,
+             self_managed_verified_at = excluded.self_managed_verified_at, updated_at = excluded.updated_at`,
           {
             backupPairId: b.backupPairId,
             walletId: b.walletId,
@@ -123,6 +123,8 @@ export class SqliteStore implements Store {
             replaces: b.replaces ?? null,
             custodianBackupShare: blob(b.custodianBackupShare),
             ciphertext: blob(b.ciphertext),
+            selfManagedPublicShare: b.selfManaged?.publicShare ?? null,
+            selfManagedVerifiedAt: b.selfManaged?.verifiedAt ?? null,
             createdAt: b.createdAt,
             updatedAt: b.updatedAt,
           },
@@ -172,6 +174,24 @@ export class SqliteStore implements Store {
           { ...r },
         ),
       deleteStepUp: async (walletId, method) => run('DELETE FROM step_ups WHERE wallet_id = @walletId AND method = @method', { walletId, method }),
+      getOutbox: async (id) => mapOpt(one('SELECT * FROM outbox WHERE id = ?', id), toOutbox),
+      putOutbox: async (r) =>
+        void db()
+          .prepare(
+            `INSERT INTO outbox (id, wallet_id, kind, backup_pair_id, status, attempts, next_attempt_at, claimed_until, last_error, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
+               claimed_until = excluded.claimed_until, last_error = excluded.last_error, updated_at = excluded.updated_at`,
+          )
+          .run(...outboxValues(r)),
+      listDueOutbox: async (now, limit) =>
+        all(
+          `SELECT * FROM outbox WHERE status = 'PENDING' AND next_attempt_at <= ? AND claimed_until <= ? ORDER BY created_at, rowid LIMIT ?`,
+          now,
+          now,
+          limit,
+        ).map(toOutbox),
+      listOutbox: async (walletId) => all('SELECT * FROM outbox WHERE wallet_id = ? ORDER BY created_at, rowid', walletId).map(toOutbox),
     };
   })();
 }
