@@ -12,3 +12,12 @@ export {
   type PasswordStrength,
   type PasswordWeakness,
 } from './password-strength.js';
+export {
+  createCustodianClient,
+  type CustodianClient,
+  type CustodianClientOptions,
+  type SessionReady,
+  type SessionEnd,
+  type StartFrame,
+  type WebSocketConstructor,
+} from './custodian-client.js';
