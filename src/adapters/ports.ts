@@ -40,6 +40,11 @@ export interface BackupMethod {
   storeKey(backupPairId: string, dataKey: Uint8Array, options: BackupMethodOptions): Promise<Uint8Array | null>;
   loadKey(backupPairId: string, wrappedKey: Uint8Array | null, options: BackupMethodOptions): Promise<Uint8Array>;
   deleteKey(backupPairId: string): Promise<void>;
+  /**
+   * Refuses options that would fail later (a missing or too weak password) before the operation starts,
+   * so nothing is created at the custodian for a request that cannot complete. Throws a TandemError.
+   */
+  checkOptions?(options: BackupMethodOptions, purpose: 'backup' | 'recover'): void;
 }
 
 /**
@@ -51,6 +56,18 @@ export interface Party<Result> {
   start(): Uint8Array[];
   receive(message: Uint8Array): { readonly messages: Uint8Array[]; readonly result?: Result };
 }
+
+/**
+ * What the custodian says when a session starts: both parties' ids, which the protocols bind into every
+ * session id. The client's party can only be built once it knows them.
+ */
+export interface SessionInfo {
+  readonly pid1: Uint8Array;
+  readonly pid2: Uint8Array;
+}
+
+/** Builds the client's party of one session from the custodian's `ready`. */
+export type PartyFactory<Result> = (session: SessionInfo) => Party<Result>;
 
 /** A sign request as the custodian's schema has it; `raw` digests are marked as such. */
 export interface SignRequest {
@@ -76,7 +93,7 @@ export type ProtocolRequest =
 export type ProtocolOutcome =
   | { readonly op: 'generate' | 'recover'; readonly pair: SigningPairView }
   | { readonly op: 'backup'; readonly backupPair: BackupPairView }
-  | { readonly op: 'sign' };
+  | { readonly op: 'sign'; readonly signature?: string };
 
 /**
  * The custodian as the client sees it: bound to one wallet by its client API key. Every state-changing
@@ -84,8 +101,11 @@ export type ProtocolOutcome =
  */
 export interface Custodian {
   getWallet(): Promise<WalletView>;
-  /** Runs one MPC session with the client's `party`; resolves with the custodian's outcome and the party's result. */
-  runProtocol<Result>(request: ProtocolRequest, party: Party<Result>): Promise<{ outcome: ProtocolOutcome; result: Result }>;
+  /**
+   * Runs one MPC session: the client's party is made from the custodian's `ready` by `makeParty`; resolves
+   * with the custodian's outcome and the party's result.
+   */
+  runProtocol<Result>(request: ProtocolRequest, makeParty: PartyFactory<Result>): Promise<{ outcome: ProtocolOutcome; result: Result }>;
   confirmSigningPair(pairId: string, idempotencyKey: string): Promise<SigningPairView>;
   confirmBackupKey(backupPairId: string, idempotencyKey: string): Promise<BackupPairView>;
   storeBackupCiphertext(backupPairId: string, ciphertext: Uint8Array, idempotencyKey: string): Promise<BackupPairView>;
@@ -105,12 +125,17 @@ export interface ShareResult {
  * one (ECDSA-2PC and FROST); tests use a simulated one from the testing entry.
  */
 export interface ClientMpc {
-  generate(curve: Curve): Party<ShareResult>;
-  backup(curve: Curve, signingShare: Uint8Array): Party<ShareResult>;
-  recover(curve: Curve, backupShare: Uint8Array): Party<ShareResult>;
-  sign(curve: Curve, signingShare: Uint8Array, digest: Uint8Array): Party<{ readonly signature: Uint8Array }>;
-  /** Parses a serialised share and returns its public key, failing on anything malformed. */
+  generate(curve: Curve): PartyFactory<ShareResult>;
+  backup(curve: Curve, signingShare: Uint8Array, method: BackupMethodName): PartyFactory<ShareResult>;
+  recover(curve: Curve, backupShare: Uint8Array): PartyFactory<ShareResult>;
+  /**
+   * Signs `message` — the 32-byte digest for SECP256K1, the exact message bytes for ED25519 — for
+   * `request`, which the custodian checks against the message (ECDSA carries it inside S4). The result is
+   * the 64-byte signature (SECP256K1: r ‖ s, low-s; ED25519: R ‖ S) that `verify` accepts.
+   */
+  sign(curve: Curve, signingShare: Uint8Array, request: SignRequest, message: Uint8Array): PartyFactory<{ readonly signature: Uint8Array }>;
+  /** Parses a serialised share (signing or backup, the client's kinds) and returns its public key, failing on anything malformed. */
   publicKeyOf(curve: Curve, share: Uint8Array): string;
   /** Checks a signature under a public key (the wallet checks every signature before returning it). */
-  verify(curve: Curve, publicKey: string, digest: Uint8Array, signature: Uint8Array): boolean;
+  verify(curve: Curve, publicKey: string, message: Uint8Array, signature: Uint8Array): boolean;
 }

@@ -156,7 +156,7 @@ export function createSteps(deps: WalletDeps): Steps {
       if (!signingShare) throw new TandemError('SHARE_NOT_ON_DEVICE', { details: { curve, pairId: devicePairId } });
       const { outcome, result } = await custodian.runProtocol(
         { op: 'backup', curve, method: name, idempotencyKey: sessionKey('backup', curve) },
-        mpc.backup(curve, signingShare),
+        mpc.backup(curve, signingShare, name),
       );
       signingShare.fill(0);
       if (outcome.op !== 'backup' || outcome.backupPair.publicKey !== result.publicKey) {
@@ -237,9 +237,10 @@ export function createSteps(deps: WalletDeps): Steps {
 
     async runSignProtocol({ curve, pairId, publicKey, digest, kind, shareHandle }) {
       const digestBytes = hexToBytes(digest);
+      const request = { kind, digest };
       const { result } = await custodian.runProtocol(
-        { op: 'sign', curve, pairId, request: { kind, digest }, idempotencyKey: sessionKey('sign', curve) },
-        mpc.sign(curve, vault.get<Uint8Array>(shareHandle), digestBytes),
+        { op: 'sign', curve, pairId, request, idempotencyKey: sessionKey('sign', curve) },
+        mpc.sign(curve, vault.get<Uint8Array>(shareHandle), request, digestBytes),
       );
       vault.delete(shareHandle);
       // Nothing leaves the wallet that does not verify under the wallet key.

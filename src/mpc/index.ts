@@ -32,3 +32,4 @@ export * from './sign-wire.js';
 export * from './backup.js';
 export * from './backup-share.js';
 export * from './recover.js';
+export { clientMpc, s4Request } from './client.js';

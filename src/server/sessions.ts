@@ -10,7 +10,7 @@
  * The custodian side of each (operation, curve) is a driver over the pure parties of src/mpc; state-changing
  * runs hold the wallet's lease (with its fencing token checked at commit) for their whole length.
  */
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { Ajv } from 'ajv';
 import type {} from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
@@ -25,6 +25,7 @@ import { createFrostSignP1 } from '../mpc/frost-sign.js';
 import { createKeygenP1 } from '../mpc/keygen.js';
 import { createPresignP1 } from '../mpc/presign.js';
 import { createBackupP1 } from '../mpc/backup.js';
+import { s4Request } from '../mpc/client.js';
 import { describeCustodianBackupShare, type SelfManagedBackups } from './self-managed.js';
 import type { ModArith } from '../mpc/modexp.js';
 import type { PrimeSource } from '../mpc/primes.js';
@@ -439,7 +440,7 @@ async function ecdsaSignDriver(
         s4: message,
         // The request S4 carries must be the one the session started with, byte for byte.
         checkRequest: (req: MpcSignRequest) => {
-          if (req.kind !== frame.request.kind || bytesToHex(req.digest) !== bytesToHex(digest) || bytesToHex(req.payload) !== bytesToHex(mpcPayload(frame.request))) {
+          if (req.kind !== frame.request.kind || bytesToHex(req.digest) !== bytesToHex(digest) || bytesToHex(req.payload) !== bytesToHex(s4Request(frame.request, digest).payload)) {
             throw new TandemError('SIGN_FAILED', { message: 'S4 carries another request than the session started with.' });
           }
           return digest;
@@ -477,14 +478,4 @@ function auditDetails(outcome: Outcome): Record<string, string | number | boolea
   return out;
 }
 
-/** How a request's payload travels inside S4: its canonical JSON, so the custodian can compare it byte for byte. */
-export function mpcPayload(request: ChainsSignRequest): Uint8Array {
-  return 'payload' in request && request.payload !== undefined ? utf8ToBytes(JSON.stringify(request.payload)) : new Uint8Array(0);
-}
-
-/** The ECDSA sign request that goes inside S4 for a chains-level request. */
-export function mpcSignRequest(request: ChainsSignRequest, digest: Uint8Array): MpcSignRequest {
-  if (request.kind === 'solanaMessage' || request.kind === 'solanaTransaction') throw new TandemError('INVALID_INPUT', { message: 'A Solana request is not an ECDSA request.' });
-  return { kind: request.kind, payload: mpcPayload(request), digest };
-}
 

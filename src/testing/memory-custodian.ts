@@ -6,7 +6,7 @@
  * custodian committed.
  */
 import { hexToBytes } from '@noble/hashes/utils.js';
-import type { Custodian, Party, ProtocolOutcome, ProtocolRequest } from '../adapters/ports.js';
+import type { Custodian, Party, PartyFactory, ProtocolOutcome, ProtocolRequest } from '../adapters/ports.js';
 import type { CustodianRules } from '../custodian/rules.js';
 import { TandemError } from '../errors.js';
 import type { BackupPairView, SigningPairView, WalletView } from '../types.js';
@@ -34,6 +34,9 @@ export interface MemoryCustodianOptions {
 }
 
 let sessionCounter = 0;
+/** The simulated parties take no party ids; fixed ones stand in for the custodian's `ready`. */
+const SIMULATED_PID1 = new Uint8Array(16).fill(1);
+const SIMULATED_PID2 = new Uint8Array(16).fill(2);
 
 export class MemoryCustodian implements Custodian {
   private readonly rules: CustodianRules;
@@ -61,8 +64,8 @@ export class MemoryCustodian implements Custodian {
     return this.call('getWallet', () => this.rules.getWallet(this.walletId));
   }
 
-  runProtocol<Result>(request: ProtocolRequest, party: Party<Result>): Promise<{ outcome: ProtocolOutcome; result: Result }> {
-    return this.call('runProtocol', () => this.session(request, party));
+  runProtocol<Result>(request: ProtocolRequest, makeParty: PartyFactory<Result>): Promise<{ outcome: ProtocolOutcome; result: Result }> {
+    return this.call('runProtocol', () => this.session(request, makeParty({ pid1: SIMULATED_PID1, pid2: SIMULATED_PID2 })));
   }
 
   confirmSigningPair(pairId: string, idempotencyKey: string): Promise<SigningPairView> {

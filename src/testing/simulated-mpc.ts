@@ -202,13 +202,13 @@ function verify(curve: Curve, publicKey: string, digest: Uint8Array, signature: 
   }
 }
 
-/** The client side of the simulation. */
+/** The client side of the simulation (its parties ignore the session's party ids). */
 export function simulatedClientMpc(): ClientMpc {
   return {
-    generate: (curve) => keygenParty(curve, true),
-    backup: (curve, signingShare) => reshareClient(curve, signingShare),
-    recover: (curve, backupShare) => reshareClient(curve, backupShare),
-    sign: signClient,
+    generate: (curve) => () => keygenParty(curve, true),
+    backup: (curve, signingShare) => () => reshareClient(curve, signingShare),
+    recover: (curve, backupShare) => () => reshareClient(curve, backupShare),
+    sign: (curve, share, _request, message) => () => signClient(curve, share, message),
     publicKeyOf: (curve, share) => bytesToHex(decodeShare(curve, share).publicKey),
     verify,
   };

@@ -11,7 +11,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Custodian, Party, ProtocolRequest } from '../../src/adapters/ports.js';
+import type { Custodian, PartyFactory, ProtocolRequest } from '../../src/adapters/ports.js';
 import { MemoryKeychain } from '../../src/adapters/memory-keychain.js';
 import { isTandemError, TandemError } from '../../src/errors.js';
 import { completedMethods, deriveDetail, keychainPrefix } from '../../src/machines/detail.js';
@@ -45,7 +45,7 @@ function spy(world: World, violations: string[]): Custodian {
   const inner = world.custodian;
   return {
     getWallet: () => inner.getWallet(),
-    async runProtocol<R>(request: ProtocolRequest, party: Party<R>) {
+    async runProtocol<R>(request: ProtocolRequest, party: PartyFactory<R>) {
       const before = await world.rules.getWallet(world.walletId);
       if (request.op === 'generate' && before.publicKeys[request.curve]) violations.push(`generate ${request.curve} with a confirmed key`);
       if (request.op === 'recover') {

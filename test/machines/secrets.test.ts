@@ -59,9 +59,9 @@ describe('secrets never leave the vault', () => {
     const inner = simulatedClientMpc();
     const mpc: ClientMpc = {
       ...inner,
-      generate: (c) => capturingParty(inner.generate(c), secrets),
-      backup: (c, s) => capturingParty(inner.backup(c, s), secrets),
-      recover: (c, s) => capturingParty(inner.recover(c, s), secrets),
+      generate: (c) => (session) => capturingParty(inner.generate(c)(session), secrets),
+      backup: (c, s, m) => (session) => capturingParty(inner.backup(c, s, m)(session), secrets),
+      recover: (c, s) => (session) => capturingParty(inner.recover(c, s)(session), secrets),
     };
     const innerCustodian = simulatedCustodianMpc();
     const custodianMpc: CustodianMpc = {

@@ -19,7 +19,7 @@ import { createKeygenP2 } from '../../src/mpc/keygen.js';
 import { createPresignP2, type ClientPresignature } from '../../src/mpc/presign.js';
 import { decodeClientShare } from '../../src/mpc/share.js';
 import { checkSignatureAnswer } from '../../src/mpc/sign.js';
-import { mpcSignRequest } from '../../src/server/sessions.js';
+import { s4Request } from '../../src/mpc/client.js';
 import { call, OPERATOR_KEY, startServerProcess, tempDir, type ServerProcess } from '../helpers/server-process.js';
 import { session, type ClientParty, type Ready } from '../helpers/ws-session.js';
 
@@ -36,7 +36,7 @@ function ecdsaSignParty(shareBytes: Uint8Array, request: SignRequest, digest: Ui
           const r = presign.receive(m);
           if (r.result === undefined) return { messages: r.messages };
           presignature = r.result;
-          return { messages: [...r.messages, presignature.sign(mpcSignRequest(request, digest))] };
+          return { messages: [...r.messages, presignature.sign(s4Request(request, digest))] };
         }
         return { messages: [], result: checkSignatureAnswer(share.Q, digest, m) };
       },
