@@ -21,3 +21,4 @@ export {
   type StartFrame,
   type WebSocketConstructor,
 } from './custodian-client.js';
+export { remoteCustodian } from './remote-custodian.js';

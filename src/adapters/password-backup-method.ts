@@ -90,18 +90,19 @@ export class PasswordBackupMethod implements BackupMethod {
     this.argon2 = Object.freeze(argon2);
   }
 
+  /** A backup needs a password above the strength floor; a recovery needs one. */
+  checkOptions(options: BackupMethodOptions, purpose: 'backup' | 'recover'): void {
+    const password = this.password(options);
+    if (purpose === 'backup') this.assertStrong(password);
+  }
+
   async storeKey(backupPairId: string, dataKey: Uint8Array, options: BackupMethodOptions): Promise<Uint8Array> {
     const password = this.password(options);
     assertPairId(backupPairId);
     if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY) {
       throw new TandemError('INVALID_INPUT', { message: `Expected a ${DATA_KEY}-byte data key.`, details: { method: this.name, backupPairId } });
     }
-    const strength = checkPasswordStrength(password);
-    if (!strength.ok) {
-      throw new TandemError('PASSWORD_TOO_WEAK', {
-        details: { method: this.name, reason: strength.reason, minLength: MIN_PASSWORD_LENGTH, minBits: MIN_PASSWORD_BITS },
-      });
-    }
+    this.assertStrong(password);
     const header = encodeHeader(this.argon2);
     const salt = randomBytes(SALT);
     const nonce = randomBytes(NONCE);
@@ -140,6 +141,15 @@ export class PasswordBackupMethod implements BackupMethod {
 
   /** Nothing is stored on the device: the wrapped key lives in the envelope, which the custodian deletes. */
   async deleteKey(_backupPairId: string): Promise<void> {}
+
+  private assertStrong(password: string): void {
+    const strength = checkPasswordStrength(password);
+    if (!strength.ok) {
+      throw new TandemError('PASSWORD_TOO_WEAK', {
+        details: { method: this.name, reason: strength.reason, minLength: MIN_PASSWORD_LENGTH, minBits: MIN_PASSWORD_BITS },
+      });
+    }
+  }
 
   private password(options: BackupMethodOptions): string {
     const password = options?.password;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The package's command line. `tandem serve` runs the custodian with its configuration from the
- * environment (see docs/custodian-api.md); `tandem walkthrough` prints the simulated lifecycle.
+ * environment (see docs/custodian-api.md); `tandem demo` runs a wallet's whole lifecycle against a custodian it
+ * starts (what `npm start` runs).
  */
 import { loadConfig } from '../server/config.js';
 import { startServer } from '../server/server.js';
@@ -25,9 +26,9 @@ async function serve(): Promise<void> {
 }
 
 const command = process.argv[2];
-const main = command === 'serve' ? serve : command === 'walkthrough' ? () => import('./walkthrough.js').then(() => undefined) : null;
+const main = command === 'serve' ? serve : command === 'demo' ? () => import('./main-job.js').then(() => undefined) : null;
 if (!main) {
-  process.stderr.write('usage: tandem serve | tandem walkthrough\n');
+  process.stderr.write('usage: tandem serve | tandem demo\n');
   process.exit(2);
 }
 main().catch((err: unknown) => {

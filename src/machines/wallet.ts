@@ -168,11 +168,11 @@ export async function createTandemWallet(options: TandemWalletOptions): Promise<
     },
     async backupWallet(method, opts = {}, progress) {
       const { replace, ...methodOptions } = opts;
-      requirePassword(method, methodOptions);
+      checkMethodOptions(backupMethods, method, methodOptions, 'backup');
       await run(() => ({ type: 'backup.start', method, replace: replace === true, secretHandle: withSecrets(methodOptions) }), progress);
     },
     async recoverWallet(method, opts = {}, progress) {
-      requirePassword(method, opts);
+      checkMethodOptions(backupMethods, method, opts, 'recover');
       await run(() => ({ type: 'recover.start', method, secretHandle: withSecrets(opts) }), progress);
       return addresses();
     },
@@ -218,8 +218,15 @@ function allChildrenActive(persisted: unknown): boolean {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-function requirePassword(method: BackupMethodName, options: BackupMethodOptions): void {
-  if (method === 'PASSWORD' && (typeof options.password !== 'string' || options.password.length === 0)) {
+/** Options the method would refuse at the end (a missing or weak password) are refused before anything starts. */
+function checkMethodOptions(
+  backupMethods: Readonly<Partial<Record<BackupMethodName, BackupMethod>>>,
+  method: BackupMethodName,
+  methodOptions: BackupMethodOptions,
+  purpose: 'backup' | 'recover',
+): void {
+  if (method === 'PASSWORD' && (typeof methodOptions.password !== 'string' || methodOptions.password.length === 0)) {
     throw new TandemError('PASSWORD_REQUIRED', { details: { method } });
   }
+  backupMethods[method]?.checkOptions?.(methodOptions, purpose);
 }
