@@ -2,7 +2,8 @@
  * The client for real (issue #9): the wallet machine with the real protocols, the remote custodian adapter
  * and PASSWORD backups against a real `tandem serve` process, on both curves, with both Node keychains.
  * Create → back up → sign → restore from a snapshot → lose the device → recover on a new one → sign; the
- * first device then finds its share revoked, and its own recovery works again.
+ * first device then finds its share revoked, and its own recovery works again; a pair the operator locks
+ * is found by the start-up sync and signs again once unlocked.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,5 +148,21 @@ describe.each(keychains)('the wallet against a real custodian, %s', (_name, make
     expect(await device.recoverWallet('PASSWORD', { password: PASSWORD })).toEqual(addresses);
     await signAndVerify(device, walletId, 'first device again');
     await expect(second.signRaw('ED25519', utf8ToBytes('now stale'))).rejects.toMatchObject({ code: 'SHARE_REVOKED' });
+  });
+
+  it('start-up sync finds a pair the operator locked; after the unlock the device signs again', async () => {
+    const view = await custodianView(walletId);
+    const pair = view.signingPairs.find((p: { curve: string; status: string }) => p.curve === 'SECP256K1' && p.status === 'STORED_CLIENT');
+    expect((await call(server, 'POST', `/v1/operator/clients/${walletId}/pairs/${pair.pairId}/lock`, { key: OPERATOR_KEY, body: { reason: 'suspicious signing pattern' } })).status).toBe(204);
+    const saved = device.persist();
+    device.stop();
+    device = await open(apiKey, keychain, saved);
+    wallets.push(device);
+    expect(regions(device)?.signingShares).toBe('locked');
+    await expect(device.signRaw('SECP256K1', sha256(utf8ToBytes('while locked')))).rejects.toMatchObject({ code: 'PAIR_LOCKED' });
+    expect((await call(server, 'POST', `/v1/operator/clients/${walletId}/pairs/${pair.pairId}/unlock`, { key: OPERATOR_KEY })).status).toBe(204);
+    await device.refresh();
+    expect(regions(device)?.signingShares).toBe('STORED_CLIENT');
+    await signAndVerify(device, walletId, 'after the unlock');
   });
 });
