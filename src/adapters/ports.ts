@@ -111,6 +111,16 @@ export interface Custodian {
   storeBackupCiphertext(backupPairId: string, ciphertext: Uint8Array, idempotencyKey: string): Promise<BackupPairView>;
   fetchBackupCiphertext(backupPairId: string): Promise<Uint8Array>;
   confirmBackup(backupPairId: string, idempotencyKey: string): Promise<BackupPairView>;
+  /** Eject: the custodian backup shares of the completed backups, inside the operator's window only (`EJECT_NOT_ALLOWED`). */
+  ejectShares(): Promise<readonly EjectedCustodianShare[]>;
+}
+
+/** One custodian backup share released by eject: secret material, to be combined and then erased. */
+export interface EjectedCustodianShare {
+  readonly backupPairId: string;
+  readonly curve: Curve;
+  readonly method: BackupMethodName;
+  readonly custodianBackupShare: Uint8Array;
 }
 
 export interface ShareResult {
@@ -138,4 +148,9 @@ export interface ClientMpc {
   publicKeyOf(curve: Curve, share: Uint8Array): string;
   /** Checks a signature under a public key (the wallet checks every signature before returning it). */
   verify(curve: Curve, publicKey: string, message: Uint8Array, signature: Uint8Array): boolean;
+  /**
+   * Eject only: the client's and the custodian's backup share of one backup pair combined into the wallet's
+   * secret (SECP256K1: the private key; ED25519: the secret scalar, not a seed) and its public key.
+   */
+  combineBackupShares(curve: Curve, clientBackupShare: Uint8Array, custodianBackupShare: Uint8Array): { readonly secret: Uint8Array; readonly publicKey: string };
 }

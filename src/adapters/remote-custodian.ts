@@ -32,6 +32,7 @@ export function remoteCustodian(options: CustodianClientOptions | { readonly cli
       client.storeBackupCiphertext(backupPairId, ciphertext, idempotencyKey),
     fetchBackupCiphertext: (backupPairId: string): Promise<Uint8Array> => client.fetchBackupCiphertext(backupPairId),
     confirmBackup: (backupPairId: string, idempotencyKey: string): Promise<BackupPairView> => client.confirmBackup(backupPairId, idempotencyKey),
+    ejectShares: () => client.eject(),
   };
 }
 

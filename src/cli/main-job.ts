@@ -108,6 +108,7 @@ function narrated(custodian: Custodian): Custodian {
     storeBackupCiphertext: after((id: string, c: Uint8Array, key: string) => custodian.storeBackupCiphertext(id, c, key)),
     fetchBackupCiphertext: (id) => custodian.fetchBackupCiphertext(id),
     confirmBackup: after((id: string, key: string) => custodian.confirmBackup(id, key)),
+    ejectShares: () => custodian.ejectShares(),
   };
 }
 

@@ -9,7 +9,8 @@ import { createActor, waitFor, type Actor, type InspectionEvent, type Observer, 
 import type { BackupMethod, BackupMethodOptions, ClientMpc, Custodian, Keychain } from '../adapters/ports.js';
 import { fromSerialized, TandemError } from '../errors.js';
 import { CURVES, type BackupMethodName, type Curve, type ProgressStatus } from '../types.js';
-import { completedMethods, signingAggregate, type WalletDetail } from './detail.js';
+import { addressOf } from './address.js';
+import { completedMethods, confirmedCurves, recoveryTargets, signingAggregate, type WalletDetail } from './detail.js';
 import { createSteps } from './steps.js';
 import { Vault } from './vault.js';
 import { implementWalletMachine, SNAPSHOT_VERSION, type WalletEvent, type WalletMachine } from './wallet-machine.js';
@@ -39,6 +40,13 @@ export interface BackupOptions extends BackupMethodOptions {
 }
 
 export type WalletActor = Actor<WalletMachine>;
+
+/**
+ * The wallet's keys after an eject. SECP256K1: the 32-byte private key (big-endian), importable by any
+ * EVM wallet. ED25519: the 32-byte secret **scalar** (little-endian) — not an RFC 8032 seed, so wallets
+ * that import only seeds cannot take it. Each with the address it derives, equal to the wallet's.
+ */
+export type EjectedWallet = Partial<Record<Curve, { readonly secret: Uint8Array; readonly address: string }>>;
 type WalletSnapshot = SnapshotFrom<WalletMachine>;
 
 export interface TandemWallet {
@@ -50,6 +58,12 @@ export interface TandemWallet {
   recoverWallet(method: BackupMethodName, options?: BackupMethodOptions, progress?: ProgressCallback): Promise<Addresses>;
   /** Only addresses of confirmed keys (DESIGN §3 rule 3). */
   getAddresses(): Addresses;
+  /**
+   * Eject: assembles the wallet's keys from a completed backup of `method` and the custodian's backup
+   * shares, which the custodian releases only inside a window the operator opened (`EJECT_NOT_ALLOWED`
+   * otherwise). The only call that ever produces the full private key; see docs/security.md.
+   */
+  ejectWallet(method: BackupMethodName, options?: BackupMethodOptions): Promise<EjectedWallet>;
   /** Signs a 32-byte digest (SECP256K1) or a message (ED25519); the signature is verified before it is returned. */
   signRaw(curve: Curve, digest: Uint8Array, progress?: ProgressCallback): Promise<Uint8Array>;
   isWalletOnDevice(): boolean;
@@ -72,9 +86,8 @@ export interface TandemWallet {
 export async function createTandemWallet(options: TandemWalletOptions): Promise<TandemWallet> {
   const vault = new Vault();
   const backupMethods = options.backupMethods ?? {};
-  const machine = implementWalletMachine(
-    createSteps({ custodian: options.custodian, keychain: options.keychain, mpc: options.mpc, backupMethods, vault }),
-  );
+  const steps = createSteps({ custodian: options.custodian, keychain: options.keychain, mpc: options.mpc, backupMethods, vault });
+  const machine = implementWalletMachine(steps);
   const input = { methods: Object.keys(backupMethods) as BackupMethodName[] };
   const given = options.snapshot;
   // Another version, or a snapshot of a stopped actor, is discarded: the wallet re-syncs from scratch.
@@ -177,6 +190,49 @@ export async function createTandemWallet(options: TandemWalletOptions): Promise<
       return addresses();
     },
     getAddresses: addresses,
+    async ejectWallet(method, opts = {}) {
+      checkMethodOptions(backupMethods, method, opts, 'recover');
+      return enqueue(async () => {
+        await settle();
+        await resyncIfOffline();
+        const d = detail();
+        if (!d) throw new TandemError('STATE_INVALID', { message: 'The wallet has not synced with the custodian.' });
+        if (d.archived) throw new TandemError('WALLET_ARCHIVED');
+        if (!(method in backupMethods)) throw new TandemError('BACKUP_METHOD_UNAVAILABLE', { details: { method } });
+        const targets = recoveryTargets(d, method);
+        if (targets.length === 0 || targets.length < confirmedCurves(d).length) throw new TandemError('NO_VALID_BACKUP', { details: { method } });
+        const secretHandle = withSecrets(opts);
+        const handles: string[] = [];
+        try {
+          // The client's own shares first: a wrong password never makes the custodian release its shares.
+          const clientShares = new Map<string, string>();
+          for (const t of targets) {
+            const { envelopeHandle } = await steps.fetchBackupShare({ backupPairId: t.backupPairId });
+            handles.push(envelopeHandle);
+            const { backupShareHandle } = await steps.decryptBackupShare({ ...t, method, envelopeHandle, secretHandle });
+            handles.push(backupShareHandle);
+            clientShares.set(t.backupPairId, backupShareHandle);
+          }
+          const released = await options.custodian.ejectShares();
+          try {
+            const out: { -readonly [C in Curve]?: { secret: Uint8Array; address: string } } = {};
+            for (const t of targets) {
+              const theirs = released.find((s) => s.backupPairId === t.backupPairId && s.curve === t.curve);
+              if (!theirs) throw new TandemError('NO_VALID_BACKUP', { message: 'The custodian released no share for this backup.', details: { curve: t.curve, backupPairId: t.backupPairId } });
+              const { secret, publicKey } = options.mpc.combineBackupShares(t.curve, vault.get<Uint8Array>(clientShares.get(t.backupPairId)!), theirs.custodianBackupShare);
+              if (publicKey !== t.publicKey) throw new TandemError('PUBLIC_KEY_MISMATCH', { details: { curve: t.curve } });
+              out[t.curve] = { secret, address: addressOf(t.curve, publicKey) };
+            }
+            return out;
+          } finally {
+            for (const s of released) s.custodianBackupShare.fill(0);
+          }
+        } finally {
+          for (const h of handles) vault.delete(h);
+          vault.delete(secretHandle);
+        }
+      });
+    },
     async signRaw(curve, digest, progress) {
       if (!(digest instanceof Uint8Array)) throw new TandemError('INVALID_INPUT', { message: 'The digest must be a Uint8Array.' });
       const snap = await run(() => ({ type: 'sign.start', curve, digest: bytesToHex(digest), kind: 'raw' }), progress);

@@ -40,6 +40,7 @@ import { guarded } from './party.js';
 import { createPresignP2, type ClientPresignature } from './presign.js';
 import { createRecoverP2 } from './recover.js';
 import { decodeClientShare, SHARE_KIND_CLIENT_ECDSA, type ClientShare } from './share.js';
+import { combineBackupShares, type EjectedKey } from './eject.js';
 import { checkSignatureAnswer } from './sign.js';
 import { assertSignRequest, DIGEST_BYTES, SIGN_KINDS, type SignKind, type SignRequest as MpcSignRequest } from './sign-wire.js';
 
@@ -76,6 +77,7 @@ export interface ClientMpc {
   sign(curve: Curve, signingShare: Uint8Array, request: ClientSignRequest, message: Uint8Array): PartyFactory<{ readonly signature: Uint8Array }>;
   publicKeyOf(curve: Curve, share: Uint8Array): string;
   verify(curve: Curve, publicKey: string, message: Uint8Array, signature: Uint8Array): boolean;
+  combineBackupShares(curve: Curve, clientBackupShare: Uint8Array, custodianBackupShare: Uint8Array): EjectedKey;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -351,6 +353,8 @@ export function clientMpc(): ClientMpc {
       checkCurve(curve);
       return curve === 'SECP256K1' ? secpPublicKey(share) : edPublicKey(share);
     },
+
+    combineBackupShares: (curve, clientBackupShare, custodianBackupShare) => combineBackupShares(checkCurve(curve), clientBackupShare, custodianBackupShare),
 
     verify(curve, publicKey, message, signature) {
       try {

@@ -33,3 +33,4 @@ export * from './backup.js';
 export * from './backup-share.js';
 export * from './recover.js';
 export { clientMpc, s4Request } from './client.js';
+export { combineBackupShares, ejectedSecretHex, type EjectedKey } from './eject.js';

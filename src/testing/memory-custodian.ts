@@ -6,7 +6,7 @@
  * custodian committed.
  */
 import { hexToBytes } from '@noble/hashes/utils.js';
-import type { Custodian, Party, PartyFactory, ProtocolOutcome, ProtocolRequest } from '../adapters/ports.js';
+import type { Custodian, EjectedCustodianShare, Party, PartyFactory, ProtocolOutcome, ProtocolRequest } from '../adapters/ports.js';
 import type { CustodianRules } from '../custodian/rules.js';
 import { TandemError } from '../errors.js';
 import type { BackupPairView, SigningPairView, WalletView } from '../types.js';
@@ -19,7 +19,8 @@ export type CustodianCall =
   | 'confirmBackupKey'
   | 'storeBackupCiphertext'
   | 'fetchBackupCiphertext'
-  | 'confirmBackup';
+  | 'confirmBackup'
+  | 'ejectShares';
 
 /** `before`: the request never arrives. `after`: the custodian applied it, the reply is lost. */
 export interface Fault {
@@ -51,6 +52,12 @@ export class MemoryCustodian implements Custodian {
     this.walletId = options.walletId;
     this.mpc = options.mpc ?? simulatedCustodianMpc();
   }
+
+  /** Test hook: the operator's eject window for this wallet, until `untilMs` (Date.now() time). */
+  allowEject(untilMs: number): void {
+    this.ejectUntil = untilMs;
+  }
+  private ejectUntil = 0;
 
   injectFault(fault: Fault): void {
     this.faults.push(fault);
@@ -88,6 +95,14 @@ export class MemoryCustodian implements Custodian {
 
   confirmBackup(backupPairId: string, idempotencyKey: string): Promise<BackupPairView> {
     return this.call('confirmBackup', () => this.rules.confirmBackup({ walletId: this.walletId, backupPairId, idempotencyKey }));
+  }
+
+  ejectShares(): Promise<readonly EjectedCustodianShare[]> {
+    return this.call('ejectShares', async () => {
+      if (this.ejectUntil <= Date.now()) throw new TandemError('EJECT_NOT_ALLOWED', { details: { walletId: this.walletId } });
+      const sources = await this.rules.custodianBackupSharesForEject(this.walletId);
+      return sources.flatMap((s) => (s.share ? [{ backupPairId: s.backupPairId, curve: s.curve, method: s.method, custodianBackupShare: s.share }] : []));
+    });
   }
 
   private async call<T>(name: CustodianCall, fn: () => Promise<T>): Promise<T> {

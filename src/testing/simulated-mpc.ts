@@ -211,6 +211,14 @@ export function simulatedClientMpc(): ClientMpc {
     sign: (curve, share, _request, message) => () => signClient(curve, share, message),
     publicKeyOf: (curve, share) => bytesToHex(decodeShare(curve, share).publicKey),
     verify,
+    combineBackupShares(curve, client, custodian) {
+      // Simulated shares are additive: the secret is their sum (ED25519 as a little-endian scalar).
+      const g = groupOf(curve);
+      const x = mod(decodeShare(curve, client).x + decodeShare(curve, custodian).x, g.n);
+      const publicKey = bytesToHex(g.mulBase(x));
+      if (publicKey !== bytesToHex(decodeShare(curve, client).publicKey)) throw malformed('backup shares');
+      return { secret: curve === 'SECP256K1' ? to32(x) : to32(x).reverse(), publicKey };
+    },
   };
 }
 

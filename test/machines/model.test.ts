@@ -64,6 +64,7 @@ function spy(world: World, violations: string[]): Custodian {
     storeBackupCiphertext: (a, b, c) => inner.storeBackupCiphertext(a, b, c),
     fetchBackupCiphertext: (a) => inner.fetchBackupCiphertext(a),
     confirmBackup: (a, b) => inner.confirmBackup(a, b),
+    ejectShares: () => inner.ejectShares(),
   };
 }
 
