@@ -17,7 +17,7 @@
  *   both sides. The API key never appears in a message or in details (the custodian's own text is passed on
  *   with the key scrubbed from it), and neither does a request or response body.
  */
-import { hexToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import { ERROR_CODES, TandemError, toTandemError, type ErrorCode, type ErrorDetails } from '../errors.js';
 import {
@@ -108,7 +108,7 @@ export type SessionOp = 'generate' | 'backup' | 'recover' | 'sign';
  */
 export type StartFrame =
   | { readonly op: 'generate'; readonly curve: Curve; readonly idempotencyKey: string; readonly icPinned?: boolean }
-  | { readonly op: 'backup'; readonly curve: Curve; readonly idempotencyKey: string; readonly method: BackupMethodName }
+  | { readonly op: 'backup'; readonly curve: Curve; readonly idempotencyKey: string; readonly method: BackupMethodName; readonly proveCurrent?: boolean }
   | { readonly op: 'recover'; readonly curve: Curve; readonly idempotencyKey: string; readonly backupPairId: string; readonly icPinned?: boolean }
   | { readonly op: 'sign'; readonly curve: Curve; readonly idempotencyKey: string; readonly pairId: string; readonly request: SignRequest };
 
@@ -120,6 +120,14 @@ export interface SessionReady {
   readonly pid1: Uint8Array;
   /** This client's party id (derived from the API key id the session was authenticated with). */
   readonly pid2: Uint8Array;
+  /** A replacement by proof (`proveCurrent`): the fresh challenge the proof binds, and the backup pair it replaces. */
+  readonly challenge?: Uint8Array;
+  readonly replaces?: string;
+}
+
+export interface SessionOptions {
+  /** A replacement by proof: the proof of the current backup, made from `ready` and sent before the protocol. */
+  readonly proof?: (ready: SessionReady) => Uint8Array;
 }
 
 /** The custodian's `done` frame: what it committed, public data only. */
@@ -162,7 +170,7 @@ export interface CustodianClient {
   /** `POST /v1/wallet/eject`, inside the operator's eject window only. Sent once: it carries no idempotency key. */
   eject(): Promise<readonly EjectedShare[]>;
   /** One MPC session over WebSocket; see {@link createCustodianClient}. Never retried here. */
-  runSession<S extends StartFrame, Result>(start: S, makeParty: (ready: SessionReady) => Party<Result>): Promise<SessionEnd<S['op'], Result>>;
+  runSession<S extends StartFrame, Result>(start: S, makeParty: (ready: SessionReady) => Party<Result>, options?: SessionOptions): Promise<SessionEnd<S['op'], Result>>;
 }
 
 // ---- boundary checks ----------------------------------------------------------------------------------
@@ -307,7 +315,7 @@ function startFrameOf(start: StartFrame): Record<string, unknown> {
       return { ...base, ...pinned(start.icPinned) };
     case 'backup':
       if (!BACKUP_METHODS.includes(start.method)) throw invalid('Unknown backup method.', { field: 'method' });
-      return { ...base, method: start.method };
+      return { ...base, method: start.method, ...(start.proveCurrent === true ? { proveCurrent: true } : {}) };
     case 'recover':
       return { ...base, backupPairId: checkId(start.backupPairId, 'backupPairId'), ...pinned(start.icPinned) };
     case 'sign': {
@@ -461,7 +469,7 @@ export function createCustodianClient(options: CustodianClientOptions): Custodia
     return parse(value, where);
   }
 
-  function runSession<S extends StartFrame, Result>(start: S, makeParty: (ready: SessionReady) => Party<Result>): Promise<SessionEnd<S['op'], Result>> {
+  function runSession<S extends StartFrame, Result>(start: S, makeParty: (ready: SessionReady) => Party<Result>, sessionOptions: SessionOptions = {}): Promise<SessionEnd<S['op'], Result>> {
     let frame: Record<string, unknown>;
     try {
       frame = startFrameOf(start);
@@ -533,7 +541,19 @@ export function createCustodianClient(options: CustodianClientOptions): Custodia
             if (party !== null || f['op'] !== start.op || f['curve'] !== start.curve || typeof f['pid1'] !== 'string' || typeof f['pid2'] !== 'string' || !PID.test(f['pid1']) || !PID.test(f['pid2'])) {
               throw malformed('ready frame', `${start.op} session`);
             }
-            const p = makeParty({ op: start.op, curve: start.curve, pid1: hexToBytes(f['pid1']), pid2: hexToBytes(f['pid2']) });
+            const replacement = start.op === 'backup' && start.proveCurrent === true;
+            if (replacement && (typeof f['challenge'] !== 'string' || !/^[0-9a-f]{64}$/.test(f['challenge']) || typeof f['replaces'] !== 'string')) {
+              throw malformed('ready frame', 'a replacement challenge');
+            }
+            const ready: SessionReady = {
+              op: start.op,
+              curve: start.curve,
+              pid1: hexToBytes(f['pid1']),
+              pid2: hexToBytes(f['pid2']),
+              ...(replacement ? { challenge: hexToBytes(f['challenge'] as string), replaces: f['replaces'] as string } : {}),
+            };
+            if (replacement && sessionOptions.proof) socket.send(JSON.stringify({ type: 'proof', proof: bytesToHex(sessionOptions.proof(ready)) }));
+            const p = makeParty(ready);
             party = p;
             for (const m of p.start()) send(m);
             return;

@@ -64,6 +64,9 @@ export interface Party<Result> {
 export interface SessionInfo {
   readonly pid1: Uint8Array;
   readonly pid2: Uint8Array;
+  /** A replacement by proof: the custodian's fresh challenge, and the completed backup pair being replaced. */
+  readonly challenge?: Uint8Array;
+  readonly replaces?: string;
 }
 
 /** Builds the client's party of one session from the custodian's `ready`. */
@@ -79,7 +82,17 @@ export interface SignRequest {
 
 export type ProtocolRequest =
   | { readonly op: 'generate'; readonly curve: Curve; readonly idempotencyKey: string }
-  | { readonly op: 'backup'; readonly curve: Curve; readonly method: BackupMethodName; readonly idempotencyKey: string }
+  | {
+      readonly op: 'backup';
+      readonly curve: Curve;
+      readonly method: BackupMethodName;
+      readonly idempotencyKey: string;
+      /**
+       * Replacing a completed backup by proof: made from the session's `ready` (its challenge), the proof that
+       * this client holds the current backup's client share. Absent, a replacement needs the operator's step-up.
+       */
+      readonly proveCurrent?: (session: SessionInfo) => Uint8Array;
+    }
   | { readonly op: 'recover'; readonly curve: Curve; readonly backupPairId: string; readonly idempotencyKey: string }
   | {
       readonly op: 'sign';
@@ -153,4 +166,14 @@ export interface ClientMpc {
    * secret (SECP256K1: the private key; ED25519: the secret scalar, not a seed) and its public key.
    */
   combineBackupShares(curve: Curve, clientBackupShare: Uint8Array, custodianBackupShare: Uint8Array): { readonly secret: Uint8Array; readonly publicKey: string };
+  /** The proof that this client holds `clientBackupShare`, the client share of the completed backup `backupPairId`, bound to the session. */
+  proveCurrentBackup(curve: Curve, clientBackupShare: Uint8Array, context: ReplacementProofContext): Uint8Array;
+}
+
+export interface ReplacementProofContext {
+  readonly challenge: Uint8Array;
+  readonly pid1: Uint8Array;
+  readonly pid2: Uint8Array;
+  readonly backupPairId: string;
+  readonly method: BackupMethodName;
 }

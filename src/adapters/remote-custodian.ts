@@ -22,7 +22,14 @@ export function remoteCustodian(options: CustodianClientOptions | { readonly cli
     getWallet: (): Promise<WalletView> => client.getWallet(),
 
     async runProtocol<Result>(request: ProtocolRequest, makeParty: PartyFactory<Result>): Promise<{ outcome: ProtocolOutcome; result: Result }> {
-      const { outcome, result } = await client.runSession(startFrame(request), (ready) => makeParty({ pid1: ready.pid1, pid2: ready.pid2 }));
+      const session = (ready: { pid1: Uint8Array; pid2: Uint8Array; challenge?: Uint8Array; replaces?: string }) => ({
+        pid1: ready.pid1,
+        pid2: ready.pid2,
+        ...(ready.challenge ? { challenge: ready.challenge } : {}),
+        ...(ready.replaces ? { replaces: ready.replaces } : {}),
+      });
+      const prove = request.op === 'backup' ? request.proveCurrent : undefined;
+      const { outcome, result } = await client.runSession(startFrame(request), (ready) => makeParty(session(ready)), prove ? { proof: (ready) => prove(session(ready)) } : {});
       return { outcome, result };
     },
 
@@ -42,7 +49,7 @@ function startFrame(request: ProtocolRequest): StartFrame {
     case 'generate':
       return { op: 'generate', curve: request.curve, idempotencyKey: request.idempotencyKey };
     case 'backup':
-      return { op: 'backup', curve: request.curve, idempotencyKey: request.idempotencyKey, method: request.method };
+      return { op: 'backup', curve: request.curve, idempotencyKey: request.idempotencyKey, method: request.method, ...(request.proveCurrent ? { proveCurrent: true } : {}) };
     case 'recover':
       return { op: 'recover', curve: request.curve, idempotencyKey: request.idempotencyKey, backupPairId: request.backupPairId };
     case 'sign': {

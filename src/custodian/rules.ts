@@ -473,6 +473,15 @@ export class CustodianRules {
     });
   }
 
+  /** The completed backup of a (curve, method) slot, if any: what a replacement by proof is checked against. */
+  async completedBackupOf(args: { walletId: string; curve: Curve; method: BackupMethodName }): Promise<CustodianBackupShareSource | null> {
+    return this.store.transaction(async (tx) => {
+      await mustActiveWallet(tx, args.walletId);
+      const completed = (await tx.listBackupPairs(args.walletId)).find((b) => b.curve === args.curve && b.method === args.method && b.status === 'STORED_CLIENT_BACKUP_SHARE');
+      return completed ? shareSource(completed) : null;
+    });
+  }
+
   /** Operator: allow replacing the completed backups of `method` within the next `ttlMs`. */
   async grantStepUp(args: { walletId: string; method: BackupMethodName; ttlMs: number }): Promise<void> {
     await this.store.transaction(async (tx) => {

@@ -126,7 +126,8 @@ export interface BackupInput {
   readonly method: BackupMethodName;
   /** Vault handle of the method's options (a password is a secret); null when there are none. */
   readonly secretHandle: string | null;
-  readonly targets: readonly { readonly curve: Curve; readonly devicePairId: string; readonly publicKey: string }[];
+  /** `current`: the completed backup of the slot this one replaces (its secret is proven when the options allow). */
+  readonly targets: readonly { readonly curve: Curve; readonly devicePairId: string; readonly publicKey: string; readonly current?: string | null }[];
 }
 
 export interface BackupContext extends BackupInput {
@@ -157,6 +158,8 @@ export const backupMachine = setup({
           curve: context.targets[context.index]!.curve,
           method: context.method,
           devicePairId: context.targets[context.index]!.devicePairId,
+          current: context.targets[context.index]!.current ?? null,
+          secretHandle: context.secretHandle,
         }),
         onDone: {
           target: 'parsingShare',

@@ -6,7 +6,7 @@
  * lost. Secrets move between steps through the vault only; inputs and outputs carry handles and ids.
  */
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
-import type { BackupMethod, BackupMethodOptions, ClientMpc, Custodian, Keychain, SignRequest } from '../adapters/ports.js';
+import type { BackupMethod, BackupMethodOptions, ClientMpc, Custodian, Keychain, SessionInfo, SignRequest } from '../adapters/ports.js';
 import { TandemError } from '../errors.js';
 import type { BackupMethodName, Curve } from '../types.js';
 import { deriveDetail, devicePairIds, keychainKey, keychainPrefix, type WalletDetail } from './detail.js';
@@ -34,6 +34,9 @@ export interface Steps {
     curve: Curve;
     method: BackupMethodName;
     devicePairId: string;
+    /** The completed backup this one replaces, if any: its secret, when the options unlock it, is proven to the custodian. */
+    current?: string | null;
+    secretHandle?: VaultHandle | null;
   }): Promise<{ backupPairId: string; replaces: string | null; shareHandle: VaultHandle }>;
   encryptBackupShare(input: {
     method: BackupMethodName;
@@ -150,14 +153,23 @@ export function createSteps(deps: WalletDeps): Steps {
       for (const h of handles) vault.delete(h);
     },
 
-    async runBackupProtocol({ walletId, curve, method: name, devicePairId }) {
+    async runBackupProtocol({ walletId, curve, method: name, devicePairId, current, secretHandle }) {
       method(name);
       const signingShare = await keychainCall(() => keychain.get(keychainKey(walletId, curve, devicePairId)));
       if (!signingShare) throw new TandemError('SHARE_NOT_ON_DEVICE', { details: { curve, pairId: devicePairId } });
+      const currentShare = current ? await unlockCurrentBackup(curve, name, current, secretHandle ?? null) : null;
       const { outcome, result } = await custodian.runProtocol(
-        { op: 'backup', curve, method: name, idempotencyKey: sessionKey('backup', curve) },
+        {
+          op: 'backup',
+          curve,
+          method: name,
+          idempotencyKey: sessionKey('backup', curve),
+          ...(currentShare && current
+            ? { proveCurrent: (s: SessionInfo) => mpc.proveCurrentBackup(curve, currentShare, { challenge: s.challenge ?? new Uint8Array(0), pid1: s.pid1, pid2: s.pid2, backupPairId: current, method: name }) }
+            : {}),
+        },
         mpc.backup(curve, signingShare, name),
-      );
+      ).finally(() => currentShare?.fill(0));
       signingShare.fill(0);
       if (outcome.op !== 'backup' || outcome.backupPair.publicKey !== result.publicKey) {
         throw new TandemError('BACKUP_FAILED', { message: 'The parties disagree on the public key.', details: { curve } });
@@ -198,22 +210,9 @@ export function createSteps(deps: WalletDeps): Steps {
     },
 
     async decryptBackupShare({ curve, method: name, backupPairId, envelopeHandle, secretHandle, publicKey }) {
-      const envelope = parseEnvelope(vault.get<Uint8Array>(envelopeHandle));
-      const dataKey = await method(name).loadKey(backupPairId, envelope.wrappedKey, options(secretHandle));
-      let share: Uint8Array;
-      try {
-        share = openBackupShare({ backupPairId, dataKey, envelope });
-      } finally {
-        dataKey.fill(0);
-      }
-      let parsed: string;
-      try {
-        parsed = mpc.publicKeyOf(curve, share);
-      } catch (cause) {
-        throw new TandemError('DECRYPT_FAILED', { message: 'The backup share is malformed.', details: { curve, backupPairId }, cause });
-      }
+      const share = await decryptClientBackupShare(curve, name, backupPairId, vault.get<Uint8Array>(envelopeHandle), options(secretHandle));
       // A backup share of another key must fail loudly, never recover a different wallet.
-      if (parsed !== publicKey) throw new TandemError('PUBLIC_KEY_MISMATCH', { details: { curve, backupPairId } });
+      if (mpc.publicKeyOf(curve, share) !== publicKey) throw new TandemError('PUBLIC_KEY_MISMATCH', { details: { curve, backupPairId } });
       return { backupShareHandle: vault.put(share, 'backup-share') };
     },
 
@@ -250,6 +249,42 @@ export function createSteps(deps: WalletDeps): Steps {
       return { signature: bytesToHex(result.signature) };
     },
   };
+
+  /** Opens a client backup share from its envelope with the method's key; malformed content is DECRYPT_FAILED. */
+  async function decryptClientBackupShare(curve: Curve, name: BackupMethodName, backupPairId: string, envelopeBytes: Uint8Array, opts: BackupMethodOptions): Promise<Uint8Array> {
+    const envelope = parseEnvelope(envelopeBytes);
+    const dataKey = await method(name).loadKey(backupPairId, envelope.wrappedKey, opts);
+    let share: Uint8Array;
+    try {
+      share = openBackupShare({ backupPairId, dataKey, envelope });
+    } finally {
+      dataKey.fill(0);
+    }
+    try {
+      mpc.publicKeyOf(curve, share);
+    } catch (cause) {
+      throw new TandemError('DECRYPT_FAILED', { message: 'The backup share is malformed.', details: { curve, backupPairId }, cause });
+    }
+    return share;
+  }
+
+  /**
+   * The client share of the completed backup a replacement replaces, to prove it to the custodian: opened
+   * with `options.current` (the current backup's secret, e.g. the old password) when given, else with the
+   * new options. Without `current`, a share that cannot be opened just means no proof: the custodian then
+   * accepts the replacement only under the operator's step-up.
+   */
+  async function unlockCurrentBackup(curve: Curve, name: BackupMethodName, backupPairId: string, secretHandle: VaultHandle | null): Promise<Uint8Array | null> {
+    const given = options(secretHandle);
+    const explicit = given['current'] !== undefined && given['current'] !== null && typeof given['current'] === 'object';
+    try {
+      const envelope = await custodian.fetchBackupCiphertext(backupPairId);
+      return await decryptClientBackupShare(curve, name, backupPairId, envelope, explicit ? (given['current'] as BackupMethodOptions) : given);
+    } catch (err) {
+      if (explicit) throw err;
+      return null;
+    }
+  }
 
   async function removeStale(walletId: string, curve: Curve, keepPairId: string): Promise<void> {
     const keys = await keychainCall(() => keychain.keys(keychainPrefix(walletId)));

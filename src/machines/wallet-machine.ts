@@ -397,6 +397,7 @@ export const walletMachine = setup({
                       curve,
                       devicePairId: detail.curves[curve].devicePairId!,
                       publicKey: detail.curves[curve].publicKey!,
+                      current: detail.backups[e.method]?.[curve]?.completed ?? null,
                     })),
                   };
                 },

@@ -35,8 +35,14 @@ export type Addresses = Partial<Record<Curve, string>>;
 export type ProgressCallback = (status: ProgressStatus, curve: Curve | null) => void;
 
 export interface BackupOptions extends BackupMethodOptions {
-  /** Replace this method's completed backup (the custodian asks for proof or an operator step-up). */
+  /**
+   * Replace this method's completed backup. The client proves to the custodian that it holds the current
+   * backup (opened with `current`, or with these options when `current` is absent); without that proof the
+   * custodian accepts the replacement only under the operator's step-up (`BACKUP_REPLACEMENT_UNAUTHORISED`).
+   */
   readonly replace?: boolean;
+  /** The current backup's options when they differ from the new ones: `{ password: oldPassword }` for a password change. */
+  readonly current?: BackupMethodOptions;
 }
 
 export type WalletActor = Actor<WalletMachine>;

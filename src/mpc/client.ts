@@ -40,6 +40,7 @@ import { guarded } from './party.js';
 import { createPresignP2, type ClientPresignature } from './presign.js';
 import { createRecoverP2 } from './recover.js';
 import { decodeClientShare, SHARE_KIND_CLIENT_ECDSA, type ClientShare } from './share.js';
+import { proveCurrentBackup, type ReplacementContext } from './backup-proof.js';
 import { combineBackupShares, type EjectedKey } from './eject.js';
 import { checkSignatureAnswer } from './sign.js';
 import { assertSignRequest, DIGEST_BYTES, SIGN_KINDS, type SignKind, type SignRequest as MpcSignRequest } from './sign-wire.js';
@@ -47,10 +48,12 @@ import { assertSignRequest, DIGEST_BYTES, SIGN_KINDS, type SignKind, type SignRe
 // ---------------------------------------------------------------------------------------------------
 // The port, restated (src/adapters/ports.ts: SessionInfo, PartyFactory, SignRequest, ShareResult, ClientMpc)
 
-/** Both parties' ids, from the custodian's `ready`. */
+/** Both parties' ids, from the custodian's `ready` (and, for a replacement by proof, its challenge). */
 export interface SessionInfo {
   readonly pid1: Uint8Array;
   readonly pid2: Uint8Array;
+  readonly challenge?: Uint8Array;
+  readonly replaces?: string;
 }
 
 /** Builds the client's party of one session from the custodian's `ready`. */
@@ -78,6 +81,7 @@ export interface ClientMpc {
   publicKeyOf(curve: Curve, share: Uint8Array): string;
   verify(curve: Curve, publicKey: string, message: Uint8Array, signature: Uint8Array): boolean;
   combineBackupShares(curve: Curve, clientBackupShare: Uint8Array, custodianBackupShare: Uint8Array): EjectedKey;
+  proveCurrentBackup(curve: Curve, clientBackupShare: Uint8Array, context: ReplacementContext): Uint8Array;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -355,6 +359,7 @@ export function clientMpc(): ClientMpc {
     },
 
     combineBackupShares: (curve, clientBackupShare, custodianBackupShare) => combineBackupShares(checkCurve(curve), clientBackupShare, custodianBackupShare),
+    proveCurrentBackup: (curve, clientBackupShare, context) => proveCurrentBackup(checkCurve(curve), clientBackupShare, context),
 
     verify(curve, publicKey, message, signature) {
       try {

@@ -10,7 +10,7 @@
  * The custodian side of each (operation, curve) is a driver over the pure parties of src/mpc; state-changing
  * runs hold the wallet's lease (with its fencing token checked at commit) for their whole length.
  */
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { Ajv } from 'ajv';
 import type {} from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
@@ -25,6 +25,7 @@ import { createFrostSignP1 } from '../mpc/frost-sign.js';
 import { createKeygenP1 } from '../mpc/keygen.js';
 import { createPresignP1 } from '../mpc/presign.js';
 import { createBackupP1 } from '../mpc/backup.js';
+import { clientBackupPoint, REPLACEMENT_CHALLENGE_BYTES, verifyCurrentBackup } from '../mpc/backup-proof.js';
 import { s4Request } from '../mpc/client.js';
 import { describeCustodianBackupShare, type SelfManagedBackups } from './self-managed.js';
 import type { ModArith } from '../mpc/modexp.js';
@@ -55,7 +56,7 @@ export interface SessionDeps {
 
 type StartFrame =
   | { type: 'start'; op: 'generate'; curve: Curve; idempotencyKey: string; icPinned?: boolean; apiKey?: string }
-  | { type: 'start'; op: 'backup'; curve: Curve; idempotencyKey: string; method: BackupMethodName; apiKey?: string }
+  | { type: 'start'; op: 'backup'; curve: Curve; idempotencyKey: string; method: BackupMethodName; proveCurrent?: boolean; apiKey?: string }
   | { type: 'start'; op: 'recover'; curve: Curve; idempotencyKey: string; backupPairId: string; icPinned?: boolean; apiKey?: string }
   | { type: 'start'; op: 'sign'; curve: Curve; idempotencyKey: string; pairId: string; request: ChainsSignRequest; apiKey?: string };
 
@@ -78,7 +79,7 @@ const validateStart = ajv.compile<StartFrame>({
       type: 'object',
       additionalProperties: false,
       required: ['type', 'op', 'curve', 'idempotencyKey', 'method'],
-      properties: { ...base, op: { const: 'backup' }, method: { enum: [...BACKUP_METHODS] } },
+      properties: { ...base, op: { const: 'backup' }, method: { enum: [...BACKUP_METHODS] }, proveCurrent: { type: 'boolean' } },
     },
     {
       type: 'object',
@@ -113,6 +114,10 @@ interface Driver {
   receive(message: Uint8Array): Promise<{ messages: Uint8Array[]; outcome?: Outcome }>;
   /** Releases what the run holds (the lease); safe to call more than once. */
   close(): Promise<void>;
+  /** Extra public fields of the `ready` frame (a replacement's challenge). */
+  readonly ready?: Record<string, string>;
+  /** A text frame after `ready` (a replacement's proof of the current backup); absent, text is refused. */
+  text?(frame: unknown): Promise<void>;
 }
 
 interface Client {
@@ -163,11 +168,21 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
         const presented = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : frame.apiKey;
         client = await deps.apiKeys.authenticate(presented);
         driver = await makeDriver(deps, client, frame);
-        send({ type: 'ready', op: frame.op, curve: frame.curve, pid1: bytesToHex(deps.identity.pid), pid2: bytesToHex(clientPid(client.keyId)) });
+        send({ type: 'ready', op: frame.op, curve: frame.curve, pid1: bytesToHex(deps.identity.pid), pid2: bytesToHex(clientPid(client.keyId)), ...driver.ready });
         for (const m of await driver.start()) send(m);
         return;
       }
-      if (!isBinary) throw new TandemError('MALFORMED_MESSAGE', { message: 'Protocol messages are binary frames.' });
+      if (!isBinary) {
+        if (!driver.text) throw new TandemError('MALFORMED_MESSAGE', { message: 'Protocol messages are binary frames.' });
+        let frame: unknown;
+        try {
+          frame = JSON.parse(data.toString('utf8'));
+        } catch {
+          throw new TandemError('MALFORMED_MESSAGE', { message: 'A text frame is not JSON.' });
+        }
+        await driver.text(frame);
+        return;
+      }
       const { messages, outcome } = await driver.receive(new Uint8Array(data));
       for (const m of messages) send(m);
       if (outcome) {
@@ -257,8 +272,12 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
             ? createBackupP1({ pid1, pid2, share: share.slice(), method: frame.method, ...arith })
             : createFrostBackupP1({ pid1, pid2, share, method: frame.method });
         share.fill(0);
+        // Replacing a completed backup by proof: the client proves it holds that backup's share, bound to
+        // a challenge fresh to this session (src/mpc/backup-proof.ts), before any protocol message.
+        const replacement = frame.proveCurrent === true ? await replacementCheck(deps, walletId, frame.curve, frame.method, pid1, pid2) : null;
         return {
           party,
+          ...(replacement ? { ready: replacement.ready, text: replacement.text } : {}),
           async commit(out) {
             const { share: backupShare, publicKey } = out;
             const backupPair = await rules.recordBackupPair({
@@ -271,6 +290,7 @@ async function makeDriver(deps: SessionDeps, client: Client, frame: StartFrame):
               idempotencyKey: frame.idempotencyKey,
               backupPairId: pairIdOf(frame.curve, out),
               ...(selfManaged ? { selfManaged: { publicShare: describeCustodianBackupShare(frame.curve, backupShare).publicShare } } : {}),
+              ...(replacement?.proven() ? { proofOfCurrentBackup: true } : {}),
             });
             selfManaged?.kick();
             return { op: 'backup', backupPair };
@@ -354,11 +374,45 @@ interface ShareOut {
 }
 
 /** A state-changing run: holds the wallet's lease from before the first message to after the commit. */
+/** One leased protocol run: the custodian's party, its commit, and the optional extras of a Driver. */
+interface LeasedRun extends Pick<Driver, 'ready' | 'text'> {
+  readonly party: { start(): Uint8Array[]; receive(m: Uint8Array): { messages: Uint8Array[]; result?: unknown } };
+  commit(r: ShareOut): Promise<Outcome>;
+}
+
+/**
+ * The custodian's side of a replacement by proof: a fresh challenge for `ready`, and the check of the
+ * client's `{"type":"proof","proof":"<hex>"}` frame against the client backup share's public point of
+ * the completed backup being replaced. A proof that does not verify ends the session.
+ */
+async function replacementCheck(deps: SessionDeps, walletId: string, curve: Curve, method: BackupMethodName, pid1: Uint8Array, pid2: Uint8Array) {
+  const current = await deps.rules.completedBackupOf({ walletId, curve, method });
+  if (!current) throw new TandemError('NO_VALID_BACKUP', { message: 'There is no completed backup of this method to replace.', details: { curve, method } });
+  const clientPoint = current.share
+    ? clientBackupPoint(curve, { custodianBackupShare: current.share })
+    : clientBackupPoint(curve, { publicKey: current.publicKey, custodianPublicShare: current.selfManaged.publicShare });
+  current.share?.fill(0);
+  const challenge = randomBytes(REPLACEMENT_CHALLENGE_BYTES);
+  let proven = false;
+  return {
+    ready: { challenge: bytesToHex(challenge), replaces: current.backupPairId },
+    proven: () => proven,
+    async text(frame: unknown): Promise<void> {
+      const f = frame as { type?: unknown; proof?: unknown };
+      if (proven || f?.type !== 'proof' || typeof f.proof !== 'string' || !/^(?:[0-9a-f]{2}){1,4096}$/.test(f.proof)) {
+        throw new TandemError('MALFORMED_MESSAGE', { message: 'Expected one proof frame {"type":"proof","proof":"<hex>"}.' });
+      }
+      verifyCurrentBackup(curve, clientPoint, hexToBytes(current.publicKey), hexToBytes(f.proof), { challenge, pid1, pid2, backupPairId: current.backupPairId, method });
+      proven = true;
+    },
+  };
+}
+
 async function leasedRun(
   deps: SessionDeps,
   client: Client,
   operation: 'generate' | 'backup' | 'recover',
-  make: (leaseToken: number) => { party: { start(): Uint8Array[]; receive(m: Uint8Array): { messages: Uint8Array[]; result?: unknown } }; commit(r: ShareOut): Promise<Outcome> } | Promise<{ party: { start(): Uint8Array[]; receive(m: Uint8Array): { messages: Uint8Array[]; result?: unknown } }; commit(r: ShareOut): Promise<Outcome> }>,
+  make: (leaseToken: number) => LeasedRun | Promise<LeasedRun>,
 ): Promise<Driver> {
   const lease = await deps.rules.acquireLease({ walletId: client.walletId, operation, holder: `ws:${client.keyId}` });
   let released = false;
@@ -375,6 +429,8 @@ async function leasedRun(
     throw err;
   }
   return {
+    ...(run.ready ? { ready: run.ready } : {}),
+    ...(run.text ? { text: run.text } : {}),
     start: async () => run.party.start(),
     async receive(message) {
       const r = run.party.receive(message);

@@ -5,12 +5,12 @@
  * must survive: a call that fails before reaching the custodian, and one whose reply is lost after the
  * custodian committed.
  */
-import { hexToBytes } from '@noble/hashes/utils.js';
-import type { Custodian, EjectedCustodianShare, Party, PartyFactory, ProtocolOutcome, ProtocolRequest } from '../adapters/ports.js';
+import { hexToBytes, randomBytes } from '@noble/hashes/utils.js';
+import type { Custodian, EjectedCustodianShare, Party, PartyFactory, ProtocolOutcome, ProtocolRequest, SessionInfo } from '../adapters/ports.js';
 import type { CustodianRules } from '../custodian/rules.js';
 import { TandemError } from '../errors.js';
-import type { BackupPairView, SigningPairView, WalletView } from '../types.js';
-import { simulatedCustodianMpc, type CustodianMpc } from './simulated-mpc.js';
+import type { BackupMethodName, BackupPairView, Curve, SigningPairView, WalletView } from '../types.js';
+import { simulatedCustodianMpc, simulatedVerifyCurrentBackup, type CustodianMpc } from './simulated-mpc.js';
 
 export type CustodianCall =
   | 'getWallet'
@@ -97,6 +97,18 @@ export class MemoryCustodian implements Custodian {
     return this.call('confirmBackup', () => this.rules.confirmBackup({ walletId: this.walletId, backupPairId, idempotencyKey }));
   }
 
+  /** As the custodian service does: a fresh challenge, the client's proof, checked against the slot's completed backup. */
+  private async checkReplacementProof(curve: Curve, method: BackupMethodName, prove: (s: SessionInfo) => Uint8Array): Promise<boolean> {
+    const current = await this.rules.completedBackupOf({ walletId: this.walletId, curve, method });
+    if (!current?.share) throw new TandemError('NO_VALID_BACKUP', { details: { curve, method } });
+    const context = { challenge: randomBytes(32), pid1: SIMULATED_PID1, pid2: SIMULATED_PID2, backupPairId: current.backupPairId, method };
+    const proof = prove({ pid1: context.pid1, pid2: context.pid2, challenge: context.challenge, replaces: current.backupPairId });
+    if (!simulatedVerifyCurrentBackup(curve, current.share, proof, context)) {
+      throw new TandemError('BACKUP_REPLACEMENT_UNAUTHORISED', { message: 'The proof of the current backup does not verify.' });
+    }
+    return true;
+  }
+
   ejectShares(): Promise<readonly EjectedCustodianShare[]> {
     return this.call('ejectShares', async () => {
       if (this.ejectUntil <= Date.now()) throw new TandemError('EJECT_NOT_ALLOWED', { details: { walletId: this.walletId } });
@@ -143,6 +155,7 @@ export class MemoryCustodian implements Custodian {
         }
         case 'backup': {
           const { share } = await this.rules.signingShareForBackup({ walletId, curve: request.curve, leaseToken });
+          const proven = request.proveCurrent ? await this.checkReplacementProof(request.curve, request.method, request.proveCurrent) : false;
           const { client, custodian } = pump(party, this.mpc.backup(request.curve, share));
           const backupPair = await this.rules.recordBackupPair({
             walletId,
@@ -152,6 +165,7 @@ export class MemoryCustodian implements Custodian {
             publicKey: custodian.publicKey,
             custodianBackupShare: custodian.share,
             idempotencyKey: request.idempotencyKey,
+            ...(proven ? { proofOfCurrentBackup: true } : {}),
           });
           return { outcome: { op: 'backup', backupPair }, result: client };
         }

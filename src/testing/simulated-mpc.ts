@@ -9,7 +9,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
-import type { ClientMpc, Party, ShareResult } from '../adapters/ports.js';
+import type { ClientMpc, Party, ReplacementProofContext, ShareResult } from '../adapters/ports.js';
 import { TandemError } from '../errors.js';
 import type { Curve } from '../types.js';
 
@@ -219,8 +219,48 @@ export function simulatedClientMpc(): ClientMpc {
       if (publicKey !== bytesToHex(decodeShare(curve, client).publicKey)) throw malformed('backup shares');
       return { secret: curve === 'SECP256K1' ? to32(x) : to32(x).reverse(), publicKey };
     },
+    proveCurrentBackup(curve, clientBackupShare, context) {
+      // A plain Schnorr proof of the client share's scalar, bound to the context (the simulation's own).
+      const g = groupOf(curve);
+      const { x } = decodeShare(curve, clientBackupShare);
+      const X = g.mulBase(x);
+      const k = randomScalar(g);
+      const R = g.mulBase(k);
+      const e = replacementChallenge(g, R, X, context);
+      return concatBytes(R, to32(mod(k + e * x, g.n)));
+    },
   };
 }
+
+function replacementChallenge(g: Group, R: Uint8Array, X: Uint8Array, c: ReplacementProofContext): bigint {
+  const te = new TextEncoder();
+  return mod(toBig(sha512(concatBytes(te.encode('simulated/replacement'), R, X, c.challenge, c.pid1, c.pid2, te.encode(c.backupPairId), te.encode(c.method)))), g.n);
+}
+
+/**
+ * The custodian's check of a simulated proof of the current backup, against its own backup share of the
+ * pair (the client's public share is the key minus the custodian's, the shares being additive).
+ */
+export function simulatedVerifyCurrentBackup(curve: Curve, custodianBackupShare: Uint8Array, proof: Uint8Array, context: ReplacementProofContext): boolean {
+  try {
+    const g = groupOf(curve);
+    const { x: x1, publicKey } = decodeShare(curve, custodianBackupShare);
+    const negX1 = g.mulBase(mod(-x1, g.n));
+    const X2 = g.add(publicKey, negX1);
+    if (proof.length !== g.pointBytes + 32) return false;
+    const R = g.check(proof.subarray(0, g.pointBytes));
+    const z = toBig(proof.subarray(g.pointBytes));
+    if (z >= g.n) return false;
+    const e = replacementChallenge(g, R, X2, context);
+    const rhs = e === 0n ? R : g.add(R, mulPoint(curve, X2, e));
+    return equal(g.mulBase(z), rhs);
+  } catch {
+    return false;
+  }
+}
+
+const mulPoint = (curve: Curve, P: Uint8Array, k: bigint): Uint8Array =>
+  curve === 'SECP256K1' ? secp256k1.Point.fromBytes(P).multiply(k).toBytes(true) : ed25519.Point.fromBytes(P).multiply(k).toBytes();
 
 /** The custodian side of the simulation; the memory custodian drives these parties. */
 export interface CustodianMpc {

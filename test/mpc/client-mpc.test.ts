@@ -145,7 +145,7 @@ describe('the port', () => {
     expectTypeOf<ClientSignRequest>().toEqualTypeOf<Ports.SignRequest>();
     expectTypeOf<PartyFactory<ShareResult>>().toEqualTypeOf<Ports.PartyFactory<ShareResult>>();
     const asPort: Ports.ClientMpc = clientMpc();
-    expect(Object.keys(asPort).sort()).toEqual(['backup', 'generate', 'publicKeyOf', 'recover', 'sign', 'verify']);
+    expect(Object.keys(asPort).sort()).toEqual(['backup', 'combineBackupShares', 'generate', 'proveCurrentBackup', 'publicKeyOf', 'recover', 'sign', 'verify']);
   });
 });
 
