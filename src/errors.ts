@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was already used for a different request.',
   KEYCHAIN_FAILED: 'The device keychain failed.',
   BACKUP_METHOD_FAILED: 'The backup method failed.',
+  BACKUP_METHOD_AUTH_EXPIRED: "The backup method's access token was refused; the app should sign the user in again.",
+  BACKUP_KEY_NOT_FOUND: 'The backup method holds no data key for this backup.',
   BACKUP_METHOD_UNAVAILABLE: 'This backup method is not configured.',
   WEBHOOK_FAILED: "The operator's webhook failed.",
   EJECT_NOT_ALLOWED: 'Eject is not enabled for this wallet right now; the operator opens a short window for it.',

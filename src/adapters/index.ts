@@ -22,3 +22,12 @@ export {
   type WebSocketConstructor,
 } from './custodian-client.js';
 export { remoteCustodian } from './remote-custodian.js';
+export { GDriveBackupMethod, type GDriveBackupMethodOptions, type GDriveAccessTokenRequest } from './gdrive-backup-method.js';
+export { CustomBackupMethod, type CustomBackupCallbacks } from './custom-backup-method.js';
+export {
+  PasskeyBackupMethod,
+  type PasskeyBackupMethodOptions,
+  type PasskeyRegistration,
+  type PasskeyCredential,
+  type WebAuthnCredentials,
+} from './passkey-backup-method.js';
