@@ -24,6 +24,8 @@ export interface AppOptions {
   readonly operatorKey: string;
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
+  /** Browser origins allowed on the client endpoints (CORS); none by default. */
+  readonly corsOrigins?: readonly string[];
   /** Called by /ready: false while starting or shutting down. */
   readonly isReady: () => boolean;
   /** Appends to the audit log (who, what, when; never a secret). */
@@ -101,6 +103,23 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     const { status, body } = errorBody(err);
     return reply.status(status).send(body);
   });
+  // CORS for browser apps, on the client endpoints only: exact origins from the configuration, no cookies
+  // (the API key travels in the Authorization header), and a preflight that names what the client sends.
+  const corsOrigins = new Set(options.corsOrigins ?? []);
+  app.addHook('onRequest', async (req, reply) => {
+    const origin = req.headers.origin;
+    if (typeof origin !== 'string' || !corsOrigins.has(origin) || !req.url.startsWith('/v1/wallet')) return;
+    reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+    if (req.method === 'OPTIONS') {
+      return reply
+        .header('access-control-allow-methods', 'GET, POST, PUT')
+        .header('access-control-allow-headers', 'authorization, content-type, idempotency-key')
+        .header('access-control-max-age', '600')
+        .status(204)
+        .send();
+    }
+  });
+
   app.setNotFoundHandler((_req, reply) => reply.status(404).send({ error: new TandemError('INVALID_INPUT', { message: 'No such endpoint.' }).toJSON() }));
 
   let sessions: Sessions | null = null;

@@ -26,6 +26,8 @@ export interface ServerConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** The operator's hooks over HTTP; absent, the built-in defaults (allow) apply. */
   readonly hooks: { readonly url: string; readonly secret: string; readonly timeoutMs: number } | null;
+  /** Browser origins allowed to call the client endpoints (CORS); the operator API is never exposed to browsers. */
+  readonly corsOrigins: readonly string[];
   /** Self-managed backups' webhook deliveries (the webhook itself is configured by the operator's API). */
   readonly webhook: { readonly timeoutMs: number; readonly maxAttempts: number; readonly retryBaseMs: number; readonly pollMs: number };
 }
@@ -79,6 +81,14 @@ export function loadConfig(env: Env): ServerConfig {
     problems.push('TANDEM_DATABASE_SCHEMA must be a lower-case SQL identifier');
   }
 
+  const corsOrigins = (env['TANDEM_CORS_ORIGINS'] ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0);
+  for (const o of corsOrigins) {
+    if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(o)) problems.push('TANDEM_CORS_ORIGINS must list origins such as https://app.example.com (scheme, host, optional port; no wildcard)');
+  }
+
   const logLevel = (env['TANDEM_LOG_LEVEL'] ?? 'info') as ServerConfig['logLevel'];
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) problems.push('TANDEM_LOG_LEVEL must be fatal, error, warn, info, debug or silent');
 
@@ -104,6 +114,7 @@ export function loadConfig(env: Env): ServerConfig {
     frameLimitBytes: int('TANDEM_FRAME_LIMIT', 512 * 1024, 1024, 16 * 1024 * 1024),
     logLevel,
     hooks,
+    corsOrigins,
     webhook: {
       timeoutMs: int('TANDEM_WEBHOOK_TIMEOUT_MS', 5000, 100, 60_000),
       maxAttempts: int('TANDEM_WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),

@@ -61,6 +61,7 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
     operatorKey: config.operatorKey,
     bodyLimitBytes: config.bodyLimitBytes,
     logLevel: config.logLevel,
+    corsOrigins: config.corsOrigins,
     isReady: () => ready,
     mpc: { identity, ic, primeSource: nodePrimeSource, frameLimitBytes: config.frameLimitBytes, arith: nativeArith(), idleTimeoutMs: config.leaseTtlMs },
   });
