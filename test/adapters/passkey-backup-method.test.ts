@@ -1,78 +1,16 @@
+/**
+ * PASSKEY's logic against a fake WebAuthn authenticator with PRF (test/helpers/fake-authenticator.ts). Every
+ * error is checked for the data key, the credential secrets, the PRF outputs and the keys derived from them.
+ */
 import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
-import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PasskeyBackupMethod, type WebAuthnCredentials } from '../../src/adapters/passkey-backup-method.js';
+import { PasskeyBackupMethod } from '../../src/adapters/passkey-backup-method.js';
 import { TandemError, type ErrorCode } from '../../src/errors.js';
-
-/**
- * A fake authenticator behind a fake `navigator.credentials`: `create()` makes a credential with a random
- * id and a random per-credential secret; `get()` evaluates the PRF as a real one does — the client hashes
- * the salt with the "WebAuthn PRF" context, the authenticator takes HMAC-SHA256 under the credential's
- * secret — so it is deterministic per credential and salt. Like a browser, it refuses an allow-list that
- * names no credential it holds with NotAllowedError. Switches make it lack PRF, be cancelled, answer with
- * another credential, or answer for the right id with the wrong secret (an impostor authenticator).
- */
-class FakeAuthenticator implements WebAuthnCredentials {
-  readonly held: { id: Uint8Array; secret: Uint8Array }[] = [];
-  readonly creates: PublicKeyCredentialCreationOptions[] = [];
-  readonly gets: PublicKeyCredentialRequestOptions[] = [];
-  /** Every PRF output handed out, as returned (to check that the method zeroes them) and as hex (secrets). */
-  readonly prfBuffers: ArrayBuffer[] = [];
-  readonly prfHex: string[] = [];
-  prfAtCreate = true;
-  prfAtGet: 'results' | 'no-results' | 'no-prf' = 'results';
-  answer: 'allowed' | 'other' | 'impostor' | 'null' = 'allowed';
-  fail: unknown = undefined;
-
-  /** Adds a credential as if created earlier (the vector test wants a fixed one). */
-  hold(id: Uint8Array, secret: Uint8Array): void {
-    this.held.push({ id, secret });
-  }
-
-  prf(secret: Uint8Array, salt: Uint8Array): Uint8Array {
-    return hmac(sha256, secret, sha256(concatBytes(utf8ToBytes('WebAuthn PRF'), Uint8Array.of(0), salt)));
-  }
-
-  async create(options?: CredentialCreationOptions): Promise<Credential | null> {
-    const publicKey = options!.publicKey!;
-    this.creates.push(publicKey);
-    if (this.fail !== undefined) throw this.fail;
-    const id = crypto.getRandomValues(new Uint8Array(16));
-    this.hold(id, crypto.getRandomValues(new Uint8Array(32)));
-    return credentialOf(id, { prf: this.prfAtCreate ? { enabled: true } : { enabled: false } });
-  }
-
-  async get(options?: CredentialRequestOptions): Promise<Credential | null> {
-    const publicKey = options!.publicKey!;
-    this.gets.push(publicKey);
-    if (this.fail !== undefined) throw this.fail;
-    if (this.answer === 'null') return null;
-    const allowed = publicKey.allowCredentials ?? [];
-    let credential =
-      allowed.length === 0 ? this.held.at(-1) : this.held.find((c) => allowed.some((a) => bytesToHex(bytes(a.id)) === bytesToHex(c.id)));
-    if (!credential) throw new DOMException('The operation either timed out or was not allowed.', 'NotAllowedError');
-    if (this.answer === 'other') credential = { id: crypto.getRandomValues(new Uint8Array(16)), secret: crypto.getRandomValues(new Uint8Array(32)) };
-    if (this.answer === 'impostor') credential = { id: credential.id, secret: crypto.getRandomValues(new Uint8Array(32)) };
-    if (this.prfAtGet === 'no-prf') return credentialOf(credential.id, {});
-    if (this.prfAtGet === 'no-results') return credentialOf(credential.id, { prf: {} });
-    const output = this.prf(credential.secret, bytes(publicKey.extensions!.prf!.eval!.first));
-    this.prfHex.push(bytesToHex(output));
-    const first = output.slice().buffer;
-    this.prfBuffers.push(first);
-    return credentialOf(credential.id, { prf: { results: { first } } });
-  }
-}
-
-function credentialOf(id: Uint8Array, extensions: AuthenticationExtensionsClientOutputs): Credential {
-  return { type: 'public-key', id: bytesToHex(id), rawId: id.slice().buffer, getClientExtensionResults: () => extensions } as unknown as Credential;
-}
-
-const bytes = (source: BufferSource) =>
-  ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength) : new Uint8Array(source);
+import { bytes, FakeAuthenticator } from '../helpers/fake-authenticator.js';
 
 const PAIR = 'bkp_SECP256K1_1';
 const RP_ID = 'wallet.example';
