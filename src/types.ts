@@ -73,6 +73,8 @@ export interface BackupPairView {
    * backend; `verified` once the backend returned the matching share — only then can the backup complete.
    */
   readonly selfManaged?: { readonly verified: boolean };
+  /** Present when the app keeps the ciphertext itself: its SHA-256 (hex), which the app's copy must match. */
+  readonly ciphertextDigest?: string;
   readonly createdAt: number;
 }
 

@@ -163,6 +163,8 @@ export interface CustodianClient {
   confirmBackupKey(backupPairId: string, idempotencyKey: string): Promise<BackupPairView>;
   /** `PUT /v1/wallet/backup-pairs/:backupPairId/ciphertext`: stores the encrypted client backup share. */
   storeBackupCiphertext(backupPairId: string, ciphertext: Uint8Array, idempotencyKey: string): Promise<BackupPairView>;
+  /** `PUT /v1/wallet/backup-pairs/:backupPairId/ciphertext-digest`: the app keeps the envelope; the custodian its SHA-256. */
+  storeBackupCiphertextDigest(backupPairId: string, digest: string, idempotencyKey: string): Promise<BackupPairView>;
   /** `GET /v1/wallet/backup-pairs/:backupPairId/ciphertext`: the stored envelope. */
   fetchBackupCiphertext(backupPairId: string): Promise<Uint8Array>;
   /** `POST /v1/wallet/backup-pairs/:backupPairId/confirm`: the pair, now `STORED_CLIENT_BACKUP_SHARE` (completed). */
@@ -336,6 +338,8 @@ interface RestCall {
   readonly path: string;
   readonly idempotencyKey?: string;
   readonly body?: Uint8Array<ArrayBuffer>;
+  /** The body's type: octet-stream (a ciphertext) unless it is JSON. */
+  readonly bodyType?: 'application/json';
   readonly accept: 'application/json' | 'application/octet-stream';
 }
 
@@ -408,7 +412,7 @@ export function createCustodianClient(options: CustodianClientOptions): Custodia
   async function attempt(call: RestCall): Promise<Attempt> {
     const headers: Record<string, string> = { authorization: `Bearer ${apiKey}`, accept: call.accept };
     if (call.idempotencyKey !== undefined) headers['idempotency-key'] = call.idempotencyKey;
-    if (call.body !== undefined) headers['content-type'] = 'application/octet-stream';
+    if (call.body !== undefined) headers['content-type'] = call.bodyType ?? 'application/octet-stream';
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -624,6 +628,14 @@ export function createCustodianClient(options: CustodianClientOptions): Custodia
       return json(
         // A copy: every retry must send the bytes of the first attempt, whatever the caller does meanwhile.
         { method: 'PUT', path: `/v1/wallet/backup-pairs/${checkId(backupPairId, 'backupPairId')}/ciphertext`, idempotencyKey: checkIdempotencyKey(idempotencyKey), body: ciphertext.slice() },
+        backupPairOf,
+      );
+    },
+    storeBackupCiphertextDigest: async (backupPairId, digest, idempotencyKey) => {
+      if (typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest)) throw invalid('The digest is 64 lower-case hex characters.', { field: 'digest' });
+      const body = new TextEncoder().encode(JSON.stringify({ digest }));
+      return json(
+        { method: 'PUT', path: `/v1/wallet/backup-pairs/${checkId(backupPairId, 'backupPairId')}/ciphertext-digest`, idempotencyKey: checkIdempotencyKey(idempotencyKey), body, bodyType: 'application/json' },
         backupPairOf,
       );
     },

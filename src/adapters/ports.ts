@@ -122,10 +122,22 @@ export interface Custodian {
   confirmSigningPair(pairId: string, idempotencyKey: string): Promise<SigningPairView>;
   confirmBackupKey(backupPairId: string, idempotencyKey: string): Promise<BackupPairView>;
   storeBackupCiphertext(backupPairId: string, ciphertext: Uint8Array, idempotencyKey: string): Promise<BackupPairView>;
+  /** The app keeps the ciphertext (a `ciphertextStore`); the custodian records its SHA-256 (hex) instead. */
+  storeBackupCiphertextDigest(backupPairId: string, digest: string, idempotencyKey: string): Promise<BackupPairView>;
   fetchBackupCiphertext(backupPairId: string): Promise<Uint8Array>;
   confirmBackup(backupPairId: string, idempotencyKey: string): Promise<BackupPairView>;
   /** Eject: the custodian backup shares of the completed backups, inside the operator's window only (`EJECT_NOT_ALLOWED`). */
   ejectShares(): Promise<readonly EjectedCustodianShare[]>;
+}
+
+/**
+ * Where the app keeps the encrypted client backup shares when it keeps them itself (self-managed from the
+ * client) instead of the custodian. The bytes are ciphertext: useless without the custodian backup share
+ * and the method's key. `fetch` answers null for a backup it does not hold.
+ */
+export interface CiphertextStore {
+  store(backupPairId: string, ciphertext: Uint8Array): Promise<void>;
+  fetch(backupPairId: string): Promise<Uint8Array | null>;
 }
 
 /** One custodian backup share released by eject: secret material, to be combined and then erased. */

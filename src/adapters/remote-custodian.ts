@@ -37,6 +37,8 @@ export function remoteCustodian(options: CustodianClientOptions | { readonly cli
     confirmBackupKey: (backupPairId: string, idempotencyKey: string): Promise<BackupPairView> => client.confirmBackupKey(backupPairId, idempotencyKey),
     storeBackupCiphertext: (backupPairId: string, ciphertext: Uint8Array, idempotencyKey: string): Promise<BackupPairView> =>
       client.storeBackupCiphertext(backupPairId, ciphertext, idempotencyKey),
+    storeBackupCiphertextDigest: (backupPairId: string, digest: string, idempotencyKey: string): Promise<BackupPairView> =>
+      client.storeBackupCiphertextDigest(backupPairId, digest, idempotencyKey),
     fetchBackupCiphertext: (backupPairId: string): Promise<Uint8Array> => client.fetchBackupCiphertext(backupPairId),
     confirmBackup: (backupPairId: string, idempotencyKey: string): Promise<BackupPairView> => client.confirmBackup(backupPairId, idempotencyKey),
     ejectShares: () => client.eject(),

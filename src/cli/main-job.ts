@@ -106,6 +106,7 @@ function narrated(custodian: Custodian): Custodian {
     confirmSigningPair: after((id: string, key: string) => custodian.confirmSigningPair(id, key)),
     confirmBackupKey: after((id: string, key: string) => custodian.confirmBackupKey(id, key)),
     storeBackupCiphertext: after((id: string, c: Uint8Array, key: string) => custodian.storeBackupCiphertext(id, c, key)),
+    storeBackupCiphertextDigest: after((id: string, digest: string, key: string) => custodian.storeBackupCiphertextDigest(id, digest, key)),
     fetchBackupCiphertext: (id) => custodian.fetchBackupCiphertext(id),
     confirmBackup: after((id: string, key: string) => custodian.confirmBackup(id, key)),
     ejectShares: () => custodian.ejectShares(),

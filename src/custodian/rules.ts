@@ -418,6 +418,11 @@ export class CustodianRules {
     return this.mutate(args.walletId, args.idempotencyKey, { op: 'storeBackupCiphertext', ...request, ciphertext: sha(ciphertext) }, async (tx) => {
       const b = await mustBackupPair(tx, args.walletId, args.backupPairId);
       if (b.status === 'LOCKED') throw lockedError(b.backupPairId);
+      if (b.ciphertextDigest !== undefined) {
+        // The app keeps this one: the same bytes are a no-op, any other is refused.
+        if (b.ciphertextDigest === sha(ciphertext)) return publicBackup(b);
+        throw new TandemError('STATE_INVALID', { message: 'This backup pair already holds another ciphertext.', details: { backupPairId: b.backupPairId } });
+      }
       if (b.ciphertext) {
         if (sha(b.ciphertext) === sha(ciphertext)) return publicBackup(b);
         throw new TandemError('STATE_INVALID', {
@@ -432,13 +437,40 @@ export class CustodianRules {
     });
   }
 
+  /**
+   * The app keeps the encrypted client backup share itself (self-managed from the client): the custodian
+   * records only its SHA-256, which the confirmation needs instead of the ciphertext and which a recovery
+   * checks the app's copy against. The same digest again is a no-op; another one is refused.
+   */
+  async recordBackupCiphertextDigest(args: { walletId: string; backupPairId: string; digest: string; idempotencyKey: string }): Promise<BackupPairView> {
+    if (typeof args.digest !== 'string' || !/^[0-9a-f]{64}$/.test(args.digest)) {
+      throw new TandemError('INVALID_INPUT', { message: 'The ciphertext digest is 64 lower-case hex characters (SHA-256).' });
+    }
+    return this.mutate(args.walletId, args.idempotencyKey, { op: 'recordBackupCiphertextDigest', ...args }, async (tx) => {
+      const b = await mustBackupPair(tx, args.walletId, args.backupPairId);
+      if (b.status === 'LOCKED') throw lockedError(b.backupPairId);
+      if (b.ciphertext || b.ciphertextDigest) {
+        if (b.ciphertextDigest === args.digest) return publicBackup(b);
+        throw new TandemError('STATE_INVALID', { message: 'This backup pair already holds another ciphertext.', details: { backupPairId: b.backupPairId } });
+      }
+      expectBackupStatus(b, 'STORED_CLIENT_BACKUP_SHARE_KEY');
+      const next: BackupPairRecord = { ...b, ciphertextDigest: args.digest, updatedAt: this.clock() };
+      await tx.putBackupPair(next);
+      return publicBackup(next);
+    });
+  }
+
   async fetchBackupCiphertext(args: { walletId: string; backupPairId: string }): Promise<Uint8Array> {
     return this.store.transaction(async (tx) => {
       await mustActiveWallet(tx, args.walletId);
       const b = await mustBackupPair(tx, args.walletId, args.backupPairId);
       if (b.status === 'LOCKED') throw lockedError(b.backupPairId);
       if (!b.ciphertext || b.status === 'SUPERSEDED') {
-        throw new TandemError('NO_VALID_BACKUP', { details: { backupPairId: b.backupPairId, status: b.status } });
+        const heldByApp = b.ciphertextDigest !== undefined && b.status !== 'SUPERSEDED';
+        throw new TandemError('NO_VALID_BACKUP', {
+          ...(heldByApp ? { message: 'The app keeps this backup’s ciphertext; the custodian has only its digest.' } : {}),
+          details: { backupPairId: b.backupPairId, status: b.status, ...(heldByApp ? { heldByApp: true } : {}) },
+        });
       }
       return b.ciphertext.slice();
     });
@@ -453,7 +485,7 @@ export class CustodianRules {
       const b = await mustBackupPair(tx, args.walletId, args.backupPairId);
       if (b.status === 'STORED_CLIENT_BACKUP_SHARE') return publicBackup(b);
       expectBackupStatus(b, 'STORED_CLIENT_BACKUP_SHARE_KEY');
-      if (!b.ciphertext) {
+      if (!b.ciphertext && !b.ciphertextDigest) {
         throw new TandemError('STATE_INVALID', {
           message: 'The encrypted client backup share has not been stored.',
           details: { backupPairId: b.backupPairId },
@@ -967,6 +999,7 @@ function publicBackup(b: BackupPairRecord): BackupPairView {
     publicKey: b.publicKey,
     ...(b.replaces ? { replaces: b.replaces } : {}),
     ...(b.selfManaged ? { selfManaged: { verified: b.selfManaged.verifiedAt !== null } } : {}),
+    ...(b.ciphertextDigest ? { ciphertextDigest: b.ciphertextDigest } : {}),
     createdAt: b.createdAt,
   };
 }

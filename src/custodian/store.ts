@@ -68,6 +68,8 @@ export interface BackupPairRecord {
   readonly custodianBackupShare: Uint8Array | null;
   /** The encrypted client backup share with its wrapped data key, as the client uploaded it. */
   readonly ciphertext: Uint8Array | null;
+  /** When the app keeps the ciphertext itself: its SHA-256 (hex), what a ciphertext the app returns must hash to. */
+  readonly ciphertextDigest?: string;
   /**
    * Self-managed (DESIGN §4): the custodian backup share goes to the operator's backend through the
    * outbox, and the custodian erases its copy once the backend has shown it holds the right share.

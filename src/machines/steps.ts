@@ -6,7 +6,8 @@
  * lost. Secrets move between steps through the vault only; inputs and outputs carry handles and ids.
  */
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
-import type { BackupMethod, BackupMethodOptions, ClientMpc, Custodian, Keychain, SessionInfo, SignRequest } from '../adapters/ports.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { BackupMethod, BackupMethodOptions, CiphertextStore, ClientMpc, Custodian, Keychain, SessionInfo, SignRequest } from '../adapters/ports.js';
 import { TandemError } from '../errors.js';
 import type { BackupMethodName, Curve } from '../types.js';
 import { deriveDetail, devicePairIds, keychainKey, keychainPrefix, type WalletDetail } from './detail.js';
@@ -19,6 +20,8 @@ export interface WalletDeps {
   readonly mpc: ClientMpc;
   readonly backupMethods: Readonly<Partial<Record<BackupMethodName, BackupMethod>>>;
   readonly vault: Vault;
+  /** Self-managed from the client: the app keeps the ciphertexts; the custodian only their digests. */
+  readonly ciphertextStore?: CiphertextStore;
 }
 
 export interface Steps {
@@ -195,7 +198,14 @@ export function createSteps(deps: WalletDeps): Steps {
     },
 
     async storeBackupCiphertext({ backupPairId, envelopeHandle, idempotencyKey }) {
-      await custodian.storeBackupCiphertext(backupPairId, vault.get<Uint8Array>(envelopeHandle), `${idempotencyKey}:store`);
+      const envelope = vault.get<Uint8Array>(envelopeHandle);
+      if (deps.ciphertextStore) {
+        // The app keeps the ciphertext; the custodian records what it must hash to, then confirms.
+        await appCall(() => deps.ciphertextStore!.store(backupPairId, envelope.slice()));
+        await custodian.storeBackupCiphertextDigest(backupPairId, bytesToHex(sha256(envelope)), `${idempotencyKey}:digest`);
+      } else {
+        await custodian.storeBackupCiphertext(backupPairId, envelope, `${idempotencyKey}:store`);
+      }
       await custodian.confirmBackup(backupPairId, `${idempotencyKey}:confirm`);
     },
 
@@ -206,7 +216,7 @@ export function createSteps(deps: WalletDeps): Steps {
     },
 
     async fetchBackupShare({ backupPairId }) {
-      return { envelopeHandle: vault.put(await custodian.fetchBackupCiphertext(backupPairId), 'envelope') };
+      return { envelopeHandle: vault.put(await fetchEnvelope(backupPairId), 'envelope') };
     },
 
     async decryptBackupShare({ curve, method: name, backupPairId, envelopeHandle, secretHandle, publicKey }) {
@@ -250,6 +260,35 @@ export function createSteps(deps: WalletDeps): Steps {
     },
   };
 
+  /**
+   * A backup's envelope: from the custodian, or — when the custodian has only its digest — from the app's
+   * ciphertext store, checked against that digest (another ciphertext is refused before any decryption).
+   */
+  async function fetchEnvelope(backupPairId: string): Promise<Uint8Array> {
+    const view = await custodian.getWallet();
+    const digest = view.backupPairs.find((b) => b.backupPairId === backupPairId)?.ciphertextDigest;
+    if (digest === undefined) return custodian.fetchBackupCiphertext(backupPairId);
+    if (!deps.ciphertextStore) {
+      throw new TandemError('BACKUP_METHOD_UNAVAILABLE', { message: 'The app keeps this backup’s ciphertext, and no ciphertext store is configured.', details: { backupPairId } });
+    }
+    const envelope = await appCall(() => deps.ciphertextStore!.fetch(backupPairId));
+    if (!envelope) throw new TandemError('NO_VALID_BACKUP', { message: 'The app’s ciphertext store has no ciphertext for this backup.', details: { backupPairId } });
+    if (!(envelope instanceof Uint8Array) || bytesToHex(sha256(envelope)) !== digest) {
+      throw new TandemError('DECRYPT_FAILED', { message: 'The app returned another ciphertext than the one this backup was made with.', details: { backupPairId } });
+    }
+    return envelope;
+  }
+
+  /** The app's callbacks: its own typed errors pass through; anything else is BACKUP_METHOD_FAILED, its text withheld. */
+  async function appCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (cause) {
+      if (cause instanceof TandemError) throw cause;
+      throw new TandemError('BACKUP_METHOD_FAILED', { message: 'The app’s ciphertext store failed.', cause });
+    }
+  }
+
   /** Opens a client backup share from its envelope with the method's key; malformed content is DECRYPT_FAILED. */
   async function decryptClientBackupShare(curve: Curve, name: BackupMethodName, backupPairId: string, envelopeBytes: Uint8Array, opts: BackupMethodOptions): Promise<Uint8Array> {
     const envelope = parseEnvelope(envelopeBytes);
@@ -278,7 +317,7 @@ export function createSteps(deps: WalletDeps): Steps {
     const given = options(secretHandle);
     const explicit = given['current'] !== undefined && given['current'] !== null && typeof given['current'] === 'object';
     try {
-      const envelope = await custodian.fetchBackupCiphertext(backupPairId);
+      const envelope = await fetchEnvelope(backupPairId);
       return await decryptClientBackupShare(curve, name, backupPairId, envelope, explicit ? (given['current'] as BackupMethodOptions) : given);
     } catch (err) {
       if (explicit) throw err;

@@ -6,7 +6,7 @@
  */
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { createActor, waitFor, type Actor, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
-import type { BackupMethod, BackupMethodOptions, ClientMpc, Custodian, Keychain } from '../adapters/ports.js';
+import type { BackupMethod, BackupMethodOptions, CiphertextStore, ClientMpc, Custodian, Keychain } from '../adapters/ports.js';
 import { fromSerialized, TandemError } from '../errors.js';
 import { CURVES, type BackupMethodName, type Curve, type ProgressStatus } from '../types.js';
 import { addressOf } from './address.js';
@@ -20,6 +20,12 @@ export interface TandemWalletOptions {
   readonly keychain: Keychain;
   readonly mpc: ClientMpc;
   readonly backupMethods?: Readonly<Partial<Record<BackupMethodName, BackupMethod>>>;
+  /**
+   * Self-managed from the client: the app keeps the encrypted client backup shares itself (the custodian
+   * records only their SHA-256), and a recovery asks it for them. Usually with the operator's self-managed
+   * backups, so that the custodian service holds no backup material at all.
+   */
+  readonly ciphertextStore?: CiphertextStore;
   /** A snapshot from `persist()`; one of another version is discarded and the wallet re-syncs. */
   readonly snapshot?: PersistedWallet | null;
   /** Passed through to the actor, e.g. `createBrowserInspector().inspect`. */
@@ -92,7 +98,14 @@ export interface TandemWallet {
 export async function createTandemWallet(options: TandemWalletOptions): Promise<TandemWallet> {
   const vault = new Vault();
   const backupMethods = options.backupMethods ?? {};
-  const steps = createSteps({ custodian: options.custodian, keychain: options.keychain, mpc: options.mpc, backupMethods, vault });
+  const steps = createSteps({
+    custodian: options.custodian,
+    keychain: options.keychain,
+    mpc: options.mpc,
+    backupMethods,
+    vault,
+    ...(options.ciphertextStore ? { ciphertextStore: options.ciphertextStore } : {}),
+  });
   const machine = implementWalletMachine(steps);
   const input = { methods: Object.keys(backupMethods) as BackupMethodName[] };
   const given = options.snapshot;

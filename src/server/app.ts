@@ -335,6 +335,18 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       return b;
     },
   );
+  app.put<{ Params: { backupPairId: string }; Body: { digest: string } }>(
+    '/v1/wallet/backup-pairs/:backupPairId/ciphertext-digest',
+    {
+      preHandler: clientOnly,
+      schema: { params: backupOnly, headers: withKey, body: { type: 'object', required: ['digest'], additionalProperties: false, properties: { digest: { type: 'string', pattern: '^[0-9a-f]{64}$' } } } },
+    },
+    async (req) => {
+      const b = await rules.recordBackupCiphertextDigest({ walletId: walletOf(req), backupPairId: req.params.backupPairId, digest: req.body.digest, idempotencyKey: idempotencyKey(req) });
+      await byClient(req, 'backup-pair.ciphertext-digest', b.backupPairId);
+      return b;
+    },
+  );
   app.get<{ Params: { backupPairId: string } }>('/v1/wallet/backup-pairs/:backupPairId/ciphertext', { preHandler: clientOnly, schema: { params: backupOnly } }, async (req, reply: FastifyReply) => {
     const bytes = await rules.fetchBackupCiphertext({ walletId: walletOf(req), backupPairId: req.params.backupPairId });
     return reply.type('application/octet-stream').send(Buffer.from(bytes));

@@ -18,6 +18,7 @@ export type CustodianCall =
   | 'confirmSigningPair'
   | 'confirmBackupKey'
   | 'storeBackupCiphertext'
+  | 'storeBackupCiphertextDigest'
   | 'fetchBackupCiphertext'
   | 'confirmBackup'
   | 'ejectShares';
@@ -87,6 +88,10 @@ export class MemoryCustodian implements Custodian {
     return this.call('storeBackupCiphertext', () =>
       this.rules.storeBackupCiphertext({ walletId: this.walletId, backupPairId, ciphertext, idempotencyKey }),
     );
+  }
+
+  storeBackupCiphertextDigest(backupPairId: string, digest: string, idempotencyKey: string): Promise<BackupPairView> {
+    return this.call('storeBackupCiphertextDigest', () => this.rules.recordBackupCiphertextDigest({ walletId: this.walletId, backupPairId, digest, idempotencyKey }));
   }
 
   fetchBackupCiphertext(backupPairId: string): Promise<Uint8Array> {

@@ -62,6 +62,7 @@ function spy(world: World, violations: string[]): Custodian {
     confirmSigningPair: (a, b) => inner.confirmSigningPair(a, b),
     confirmBackupKey: (a, b) => inner.confirmBackupKey(a, b),
     storeBackupCiphertext: (a, b, c) => inner.storeBackupCiphertext(a, b, c),
+    storeBackupCiphertextDigest: (a, b, c) => inner.storeBackupCiphertextDigest(a, b, c),
     fetchBackupCiphertext: (a) => inner.fetchBackupCiphertext(a),
     confirmBackup: (a, b) => inner.confirmBackup(a, b),
     ejectShares: () => inner.ejectShares(),

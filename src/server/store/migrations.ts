@@ -146,6 +146,11 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_by_wallet ON outbox (wallet_id, created_at);
     `,
   },
+  {
+    version: 5,
+    name: 'ciphertexts kept by the app: their digest',
+    sql: `ALTER TABLE backup_pairs ADD COLUMN ciphertext_digest TEXT;`,
+  },
 ];
 
 /** The same schema for PostgreSQL (BYTEA for blobs, BIGINT for times; `seq` keeps insertion order). */
@@ -290,5 +295,10 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
       CREATE INDEX outbox_by_wallet ON outbox (wallet_id, created_at);
     `,
+  },
+  {
+    version: 5,
+    name: 'ciphertexts kept by the app: their digest',
+    sql: `ALTER TABLE backup_pairs ADD COLUMN ciphertext_digest TEXT;`,
   },
 ];

@@ -132,11 +132,12 @@ function txOn(c: pg.PoolClient): StoreTx {
     putBackupPair: (b) =>
       run(
         `INSERT INTO backup_pairs (backup_pair_id, wallet_id, curve, method, status, locked_from, public_key, replaces,
-           custodian_backup_share, ciphertext, self_managed_public_share, self_managed_verified_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+           custodian_backup_share, ciphertext, self_managed_public_share, self_managed_verified_at, created_at, updated_at, ciphertext_digest)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (backup_pair_id) DO UPDATE SET status = excluded.status, locked_from = excluded.locked_from,
            custodian_backup_share = excluded.custodian_backup_share, ciphertext = excluded.ciphertext,
-           self_managed_verified_at = excluded.self_managed_verified_at, updated_at = excluded.updated_at`,
+           self_managed_verified_at = excluded.self_managed_verified_at, updated_at = excluded.updated_at,
+           ciphertext_digest = excluded.ciphertext_digest`,
         [
           b.backupPairId,
           b.walletId,
@@ -152,6 +153,7 @@ function txOn(c: pg.PoolClient): StoreTx {
           b.selfManaged?.verifiedAt ?? null,
           b.createdAt,
           b.updatedAt,
+          b.ciphertextDigest ?? null,
         ],
       ),
     getLease: async (walletId) => mapOpt(await one('SELECT * FROM leases WHERE wallet_id = $1', [walletId]), toLease),

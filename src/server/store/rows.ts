@@ -70,6 +70,7 @@ export function toBackupPair(r: Row): BackupPairRecord {
     ...opt('replaces', r['replaces'] as string | null),
     custodianBackupShare: bytes(r['custodian_backup_share']),
     ciphertext: bytes(r['ciphertext']),
+    ...opt('ciphertextDigest', r['ciphertext_digest'] as string | null),
     ...(r['self_managed_public_share'] === null || r['self_managed_public_share'] === undefined
       ? {}
       : {

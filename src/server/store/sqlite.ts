@@ -106,12 +106,13 @@ export class SqliteStore implements Store {
       putBackupPair: async (b) =>
         run(
           `INSERT INTO backup_pairs (backup_pair_id, wallet_id, curve, method, status, locked_from, public_key, replaces,
-             custodian_backup_share, ciphertext, self_managed_public_share, self_managed_verified_at, created_at, updated_at)
+             custodian_backup_share, ciphertext, ciphertext_digest, self_managed_public_share, self_managed_verified_at, created_at, updated_at)
            VALUES (@backupPairId, @walletId, @curve, @method, @status, @lockedFrom, @publicKey, @replaces,
-             @custodianBackupShare, @ciphertext, @selfManagedPublicShare, @selfManagedVerifiedAt, @createdAt, @updatedAt)
+             @custodianBackupShare, @ciphertext, @ciphertextDigest, @selfManagedPublicShare, @selfManagedVerifiedAt, @createdAt, @updatedAt)
            ON CONFLICT (backup_pair_id) DO UPDATE SET status = excluded.status, locked_from = excluded.locked_from,
              custodian_backup_share = excluded.custodian_backup_share, ciphertext = excluded.ciphertext,
-             self_managed_verified_at = excluded.self_managed_verified_at, updated_at = excluded.updated_at`,
+             ciphertext_digest = excluded.ciphertext_digest, self_managed_verified_at = excluded.self_managed_verified_at,
+             updated_at = excluded.updated_at`,
           {
             backupPairId: b.backupPairId,
             walletId: b.walletId,
@@ -123,6 +124,7 @@ export class SqliteStore implements Store {
             replaces: b.replaces ?? null,
             custodianBackupShare: blob(b.custodianBackupShare),
             ciphertext: blob(b.ciphertext),
+            ciphertextDigest: b.ciphertextDigest ?? null,
             selfManagedPublicShare: b.selfManaged?.publicShare ?? null,
             selfManagedVerifiedAt: b.selfManaged?.verifiedAt ?? null,
             createdAt: b.createdAt,
