@@ -188,9 +188,16 @@ export async function rawState(store: TestStore, walletId: string): Promise<RawS
       signingPairs: (await tx.listSigningPairs(walletId)).sort(byId<SigningPairRecord>((p) => p.pairId)),
       backupPairs: (await tx.listBackupPairs(walletId)).sort(byId<BackupPairRecord>((p) => p.backupPairId)),
       lease: await tx.getLease(walletId),
-      stepUps: await Promise.all(BACKUP_METHODS.map((m) => tx.getStepUp(walletId, m))),
+      // One query at a time: a transaction is one database connection.
+      stepUps: await sequentially(BACKUP_METHODS.map((m) => () => tx.getStepUp(walletId, m))),
     };
   });
+}
+
+async function sequentially<T>(calls: (() => Promise<T>)[]): Promise<T[]> {
+  const out: T[] = [];
+  for (const c of calls) out.push(await c());
+  return out;
 }
 
 export async function signingPair(store: TestStore, pairId: string): Promise<SigningPairRecord | undefined> {
