@@ -27,9 +27,9 @@
  *
  * where check = SHA-256("tandem/data-key/GDRIVE\0" ‖ everything before it), first 16 bytes.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { TandemError, type ErrorDetails } from '../errors.js';
+import { decodeDataKeyFile, encodeDataKeyFile } from './data-key-file.js';
 import { equalBytes } from './memory-keychain.js';
 import type { BackupMethod, BackupMethodOptions } from './ports.js';
 
@@ -73,13 +73,7 @@ const METHOD = 'GDRIVE';
 const PAIR_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /** Drive file ids are URL-safe; anything else in a listing is not Drive's answer. */
 const FILE_ID = /^[A-Za-z0-9_-]{1,256}$/;
-const MAGIC = Uint8Array.of(0x54, 0x42, 0x4b); // "TBK"
-const VERSION = 1;
-const HEADER = MAGIC.length + 2;
 const DATA_KEY = 32;
-const CHECK = 16;
-const MAX_FILE = HEADER + 128 + DATA_KEY + CHECK;
-const DOMAIN = utf8ToBytes('tandem/data-key/GDRIVE\0');
 const DEFAULT_BASE_URL = 'https://www.googleapis.com';
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** More than a listing of a few files ever needs. */
@@ -135,7 +129,7 @@ export class GDriveBackupMethod implements BackupMethod {
         details: { method: METHOD, backupPairId, reason: 'exists' },
       });
     }
-    const content = encodeKeyFile(backupPairId, dataKey);
+    const content = encodeDataKeyFile(METHOD, backupPairId, dataKey);
     try {
       await this.create(session, content);
     } finally {
@@ -205,7 +199,7 @@ export class GDriveBackupMethod implements BackupMethod {
         if (answer.status === 404) continue;
         expectOk(session, 'read', answer);
         try {
-          out.push(decodeKeyFile(session.backupPairId, answer.body));
+          out.push(decodeDataKeyFile(METHOD, session.backupPairId, answer.body));
         } catch (err) {
           out.push(err as TandemError);
         } finally {
@@ -335,37 +329,6 @@ function googleReasonOf(body: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function checksum(bytes: Uint8Array): Uint8Array {
-  return sha256(concatBytes(DOMAIN, bytes)).subarray(0, CHECK);
-}
-
-function encodeKeyFile(backupPairId: string, dataKey: Uint8Array): Uint8Array {
-  const id = utf8ToBytes(backupPairId); // ASCII: the id was checked
-  const body = HEADER + id.length + DATA_KEY;
-  const out = new Uint8Array(body + CHECK);
-  out.set(MAGIC);
-  out[MAGIC.length] = VERSION;
-  out[MAGIC.length + 1] = id.length;
-  out.set(id, HEADER);
-  out.set(dataKey, HEADER + id.length);
-  out.set(checksum(out.subarray(0, body)), body);
-  return out;
-}
-
-/** Parses a key file and returns a copy of its data key; DECRYPT_FAILED (with a public reason) otherwise. */
-function decodeKeyFile(backupPairId: string, file: Uint8Array): Uint8Array {
-  const fail = (reason: string) =>
-    new TandemError('DECRYPT_FAILED', { message: 'The data key file is damaged or was not written by Tandem.', details: { method: METHOD, backupPairId, reason } });
-  if (file.length > MAX_FILE || file.length < HEADER || !MAGIC.every((b, i) => file[i] === b)) throw fail('malformed');
-  if (file[MAGIC.length] !== VERSION) throw fail('version');
-  const idLength = file[MAGIC.length + 1]!;
-  const body = HEADER + idLength + DATA_KEY;
-  if (file.length !== body + CHECK) throw fail('malformed');
-  if (!equalBytes(checksum(file.subarray(0, body)), file.subarray(body))) throw fail('checksum');
-  if (new TextDecoder().decode(file.subarray(HEADER, HEADER + idLength)) !== backupPairId) throw fail('other_pair');
-  return file.slice(HEADER + idLength, body);
 }
 
 function wipe(stored: (Uint8Array | TandemError)[]): void {

@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { TandemError } from '../../errors.js';
 import { equalBytes } from '../memory-keychain.js';
 import type { Keychain } from '../ports.js';
+import { errnoOf, ignoreMissing, syncDirectory, writePrivateFile } from './private-files.js';
 
 const MAX_KEY_LENGTH = 512;
 const ENTRY_NAME = /^[0-9a-f]{64}$/;
@@ -226,39 +227,6 @@ function decodeHeader(file: Uint8Array, name: string): { key: string; valueOffse
   }
   if (createHash('sha256').update(file.subarray(HEADER_LENGTH, valueOffset)).digest('hex') !== name) throw damaged(name);
   return { key, valueOffset };
-}
-
-async function writePrivateFile(path: string, content: Uint8Array): Promise<void> {
-  const handle = await open(path, 'wx', 0o600);
-  try {
-    await handle.chmod(0o600); // the umask may have taken bits from the mode given to open
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Makes a link or unlink durable; Windows and some file systems cannot fsync a directory. */
-async function syncDirectory(directory: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(directory, 'r');
-    await handle.sync();
-  } catch (err) {
-    if (!['EISDIR', 'EPERM', 'EINVAL', 'ENOTSUP', 'EBADF'].includes(errnoOf(err) ?? '')) throw err;
-  } finally {
-    await handle?.close();
-  }
-}
-
-function errnoOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function ignoreMissing(err: unknown): void {
-  if (errnoOf(err) !== 'ENOENT') throw err;
 }
 
 function damaged(file: string): TandemError {

@@ -20,12 +20,14 @@
  * file holds the id as well as its name: on a case-insensitive file system two ids that differ only in
  * case share a name, and the id inside tells them apart.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TandemError, type ErrorDetails } from '../../errors.js';
+import { decodeDataKeyFile, encodeDataKeyFile, MAX_DATA_KEY_FILE } from '../data-key-file.js';
 import { equalBytes } from '../memory-keychain.js';
 import type { BackupMethod, BackupMethodOptions } from '../ports.js';
+import { errnoOf, ignoreMissing, syncDirectory, UNSUPPORTED, writePrivateFile } from './private-files.js';
 
 export interface LocalFileBackupMethodOptions {
   /**
@@ -38,17 +40,10 @@ export interface LocalFileBackupMethodOptions {
 
 const METHOD = 'LOCAL_FILE';
 const PAIR_ID = /^[A-Za-z0-9_-]{1,128}$/;
-const MAGIC = Uint8Array.of(0x54, 0x42, 0x4b); // "TBK"
-const VERSION = 1;
-const HEADER = MAGIC.length + 2;
 const DATA_KEY = 32;
-const CHECK = 16;
-const MAX_FILE = HEADER + 128 + DATA_KEY + CHECK;
-const DOMAIN = new TextEncoder().encode('tandem/data-key/LOCAL_FILE\0');
 /** A concurrent delete can undo one try at a write; a few more do. */
 const MAX_PLACE_ATTEMPTS = 3;
 /** What a file system without hard links or Unix permissions answers (vfat: EPERM; exFAT on macOS: ENOTSUP). */
-const UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EINVAL']);
 
 const fileName = (backupPairId: string) => `tandem-backup-${backupPairId}.key`;
 const tempPrefix = (backupPairId: string) => `.tandem-backup-${backupPairId}.`;
@@ -78,7 +73,7 @@ export class LocalFileBackupMethod implements BackupMethod {
   async storeKey(backupPairId: string, dataKey: Uint8Array, _options: BackupMethodOptions): Promise<null> {
     assertPairId(backupPairId);
     assertDataKey(dataKey, backupPairId);
-    const content = encodeKeyFile(backupPairId, dataKey);
+    const content = encodeDataKeyFile(METHOD, backupPairId, dataKey);
     try {
       await this.prepareDirectory(backupPairId);
       await this.removeTemps(backupPairId);
@@ -118,7 +113,7 @@ export class LocalFileBackupMethod implements BackupMethod {
         const reason = (await isDirectory(this.directory)) ? 'no_file' : 'no_directory';
         throw new TandemError('BACKUP_KEY_NOT_FOUND', { details: { method: METHOD, backupPairId, reason } });
       }
-      return decodeKeyFile(backupPairId, file);
+      return decodeDataKeyFile(METHOD, backupPairId, file);
     } catch (err) {
       throw failure('load', backupPairId, err);
     } finally {
@@ -165,7 +160,7 @@ export class LocalFileBackupMethod implements BackupMethod {
     const target = join(this.directory, fileName(backupPairId));
     const temp = join(this.directory, `${tempPrefix(backupPairId)}${randomBytes(8).toString('hex')}.tmp`);
     try {
-      await writePrivateFile(temp, content);
+      await writePrivateFile(temp, content, { tolerateUnsupportedChmod: true });
       try {
         await link(temp, target);
         return 'stored';
@@ -181,7 +176,7 @@ export class LocalFileBackupMethod implements BackupMethod {
         return 'stored';
       }
       try {
-        return equalBytes(decodeKeyFile(backupPairId, existing), dataKey) ? 'same' : 'different';
+        return equalBytes(decodeDataKeyFile(METHOD, backupPairId, existing), dataKey) ? 'same' : 'different';
       } catch {
         // Garbled, or another pair's: still not ours to overwrite.
         return 'different';
@@ -207,37 +202,6 @@ function assertDataKey(dataKey: unknown, backupPairId: string): asserts dataKey 
   }
 }
 
-function checksum(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(DOMAIN).update(bytes).digest().subarray(0, CHECK));
-}
-
-function encodeKeyFile(backupPairId: string, dataKey: Uint8Array): Uint8Array {
-  const id = new TextEncoder().encode(backupPairId); // ASCII: the id was checked
-  const body = HEADER + id.length + DATA_KEY;
-  const out = new Uint8Array(body + CHECK);
-  out.set(MAGIC);
-  out[MAGIC.length] = VERSION;
-  out[MAGIC.length + 1] = id.length;
-  out.set(id, HEADER);
-  out.set(dataKey, HEADER + id.length);
-  out.set(checksum(out.subarray(0, body)), body);
-  return out;
-}
-
-/** Parses a key file and returns a copy of its data key; DECRYPT_FAILED (with a public reason) otherwise. */
-function decodeKeyFile(backupPairId: string, file: Uint8Array): Uint8Array {
-  const fail = (reason: string) =>
-    new TandemError('DECRYPT_FAILED', { message: 'The data key file is damaged or was not written by Tandem.', details: { method: METHOD, backupPairId, reason } });
-  if (file.length < HEADER || !MAGIC.every((b, i) => file[i] === b)) throw fail('malformed');
-  if (file[MAGIC.length] !== VERSION) throw fail('version');
-  const idLength = file[MAGIC.length + 1]!;
-  const body = HEADER + idLength + DATA_KEY;
-  if (file.length !== body + CHECK) throw fail('malformed');
-  if (!equalBytes(checksum(file.subarray(0, body)), file.subarray(body))) throw fail('checksum');
-  if (new TextDecoder().decode(file.subarray(HEADER, HEADER + idLength)) !== backupPairId) throw fail('other_pair');
-  return file.slice(HEADER + idLength, body);
-}
-
 /** The file's bytes, or undefined when it does not exist; anything larger than a key file is refused unread. */
 async function readKeyFile(path: string): Promise<Uint8Array | undefined> {
   let handle;
@@ -250,22 +214,10 @@ async function readKeyFile(path: string): Promise<Uint8Array | undefined> {
   try {
     const { size } = await handle.stat();
     // Longer than any key file: not one (a mistaken file under this name), and not worth reading.
-    const length = Math.min(size, MAX_FILE + 1);
+    const length = Math.min(size, MAX_DATA_KEY_FILE + 1);
     const buffer = new Uint8Array(length);
     const { bytesRead } = await handle.read(buffer, 0, length, 0);
     return bytesRead === length ? buffer : buffer.slice(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function writePrivateFile(path: string, content: Uint8Array): Promise<void> {
-  const handle = await open(path, 'wx', 0o600);
-  try {
-    // The umask may have taken bits from the mode given to open; FAT cannot store them at all.
-    await handle.chmod(0o600).catch(ignoreUnsupported);
-    await handle.writeFile(content);
-    await handle.sync();
   } finally {
     await handle.close();
   }
@@ -278,28 +230,6 @@ async function isDirectory(path: string): Promise<boolean> {
     if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return false;
     throw err;
   }
-}
-
-/** Makes a link, rename or unlink durable; Windows and some file systems cannot fsync a directory. */
-async function syncDirectory(directory: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(directory, 'r');
-    await handle.sync();
-  } catch (err) {
-    if (!['EISDIR', 'EPERM', 'EINVAL', 'ENOTSUP', 'EBADF'].includes(errnoOf(err) ?? '')) throw err;
-  } finally {
-    await handle?.close();
-  }
-}
-
-function errnoOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function ignoreMissing(err: unknown): void {
-  if (errnoOf(err) !== 'ENOENT') throw err;
 }
 
 function ignoreUnsupported(err: unknown): void {
