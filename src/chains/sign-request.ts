@@ -103,17 +103,15 @@ export function digestOf(curve: Curve, request: SignRequest): Uint8Array {
     case 'solanaMessage': {
       const m = bytesOfBase64((request.payload as { message?: unknown }).message, 'message');
       if (m.length === 0 || m.length > MAX_ED25519_MESSAGE_BYTES) throw invalid(`A Solana message is 1 to ${MAX_ED25519_MESSAGE_BYTES} bytes.`);
+      // Bytes that are also a transaction message would sign that transaction under a message's name,
+      // past a policy that judges transactions: they are signed as a solanaTransaction or not at all.
+      if (decodesAsTransactionMessage(m)) throw invalid('The message is a Solana transaction message; sign it as a solanaTransaction.');
       return m;
     }
     case 'solanaTransaction': {
       const m = bytesOfBase64((request.payload as { message?: unknown }).message, 'message');
       if (m.length === 0 || m.length > MAX_ED25519_MESSAGE_BYTES) throw invalid(`A Solana transaction message is 1 to ${MAX_ED25519_MESSAGE_BYTES} bytes.`);
-      try {
-        const [, read] = getCompiledTransactionMessageDecoder().read(m, 0);
-        if (read !== m.length) throw new Error('trailing bytes');
-      } catch {
-        throw invalid('The Solana transaction message does not decode.');
-      }
+      if (!decodesAsTransactionMessage(m)) throw invalid('The Solana transaction message does not decode.');
       return m;
     }
   }
@@ -141,6 +139,16 @@ export function checkSignRequest(curve: Curve, request: SignRequest): Uint8Array
 export function signRequest<K extends Exclude<SignRequestKind, 'raw'>>(curve: Curve, kind: K, payload: SignRequestPayload[K]): SignRequest {
   const draft = { kind, payload, digest: '0x' } as unknown as SignRequest;
   return { ...draft, digest: toHex(digestOf(curve, draft)) } as SignRequest;
+}
+
+/** Whether the bytes are exactly one compiled transaction message (no trailing bytes). */
+export function decodesAsTransactionMessage(bytes: Uint8Array): boolean {
+  try {
+    const [, read] = getCompiledTransactionMessageDecoder().read(bytes, 0);
+    return read === bytes.length;
+  } catch {
+    return false;
+  }
 }
 
 function hexBytes(v: unknown, field: string): Uint8Array {

@@ -376,6 +376,8 @@ export interface SignInput {
   readonly kind: SignRequest['kind'];
   /** Hex; a digest is public. */
   readonly digest: string;
+  /** The typed request's payload (JSON): public, like the digest it hashes to. */
+  readonly payload?: unknown;
   readonly targets: readonly { readonly curve: Curve; readonly pairId: string; readonly publicKey: string }[];
 }
 
@@ -417,6 +419,7 @@ export const signMachine = setup({
           publicKey: context.targets[0]!.publicKey,
           digest: context.digest,
           kind: context.kind,
+          ...(context.payload === undefined ? {} : { payload: context.payload }),
           shareHandle: context.shareHandle!,
         }),
         onDone: { target: 'done', actions: assign(({ event }) => ({ signature: event.output.signature })) },

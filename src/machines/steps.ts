@@ -72,6 +72,7 @@ export interface Steps {
     publicKey: string;
     digest: string;
     kind: SignRequest['kind'];
+    payload?: unknown;
     shareHandle: VaultHandle;
   }): Promise<{ signature: string }>;
 }
@@ -244,9 +245,9 @@ export function createSteps(deps: WalletDeps): Steps {
       return { shareHandle: vault.put(share, 'share') };
     },
 
-    async runSignProtocol({ curve, pairId, publicKey, digest, kind, shareHandle }) {
+    async runSignProtocol({ curve, pairId, publicKey, digest, kind, payload, shareHandle }) {
       const digestBytes = hexToBytes(digest);
-      const request = { kind, digest };
+      const request: SignRequest = { kind, digest, ...(payload === undefined ? {} : { payload }) };
       const { result } = await custodian.runProtocol(
         { op: 'sign', curve, pairId, request, idempotencyKey: sessionKey('sign', curve) },
         mpc.sign(curve, vault.get<Uint8Array>(shareHandle), request, digestBytes),

@@ -76,7 +76,16 @@ export type WalletEvent =
       readonly secretHandle?: string | null;
     }
   | { readonly type: 'recover.start'; readonly opId: string; readonly method: BackupMethodName; readonly secretHandle?: string | null }
-  | { readonly type: 'sign.start'; readonly opId: string; readonly curve: Curve; readonly digest: string; readonly kind?: SignRequest['kind'] }
+  | {
+      readonly type: 'sign.start';
+      readonly opId: string;
+      readonly curve: Curve;
+      /** Hex: the digest (SECP256K1) or the message bytes (ED25519). */
+      readonly digest: string;
+      readonly kind?: SignRequest['kind'];
+      /** The typed request's payload (JSON, public), from which the custodian recomputes the digest. */
+      readonly payload?: unknown;
+    }
   | { readonly type: 'sync.refresh' }
   | ProgressEvent;
 
@@ -337,6 +346,7 @@ export const walletMachine = setup({
                     walletId: detailOf(context).walletId,
                     kind: e.kind ?? 'raw',
                     digest: e.digest,
+                    ...(e.payload === undefined ? {} : { payload: e.payload }),
                     targets: [{ curve: e.curve, pairId: c.pairId!, publicKey: c.publicKey! }],
                   };
                 },

@@ -6,7 +6,7 @@
  */
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { createActor, waitFor, type Actor, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
-import type { BackupMethod, BackupMethodOptions, CiphertextStore, ClientMpc, Custodian, Keychain } from '../adapters/ports.js';
+import type { BackupMethod, BackupMethodOptions, CiphertextStore, ClientMpc, Custodian, Keychain, SignRequest } from '../adapters/ports.js';
 import { fromSerialized, TandemError } from '../errors.js';
 import { CURVES, type BackupMethodName, type Curve, type ProgressStatus } from '../types.js';
 import { addressOf } from './address.js';
@@ -76,8 +76,19 @@ export interface TandemWallet {
    * otherwise). The only call that ever produces the full private key; see docs/security.md.
    */
   ejectWallet(method: BackupMethodName, options?: BackupMethodOptions): Promise<EjectedWallet>;
-  /** Signs a 32-byte digest (SECP256K1) or a message (ED25519); the signature is verified before it is returned. */
+  /**
+   * Signs a 32-byte digest (SECP256K1) or a message (ED25519); the signature is verified before it is
+   * returned. The custodian sees only the bytes and records them as `raw`: prefer `sign` with a typed
+   * request (src/chains builds them) so that it can check what it signs.
+   */
   signRaw(curve: Curve, digest: Uint8Array, progress?: ProgressCallback): Promise<Uint8Array>;
+  /**
+   * Signs a request of the custodian's sign-request schema (`{ kind, payload, digest }`, as
+   * `signRequest` in `tandem-wallet/chains` builds it): the custodian recomputes the digest from the
+   * payload and refuses a mismatch. Returns the 64-byte signature (SECP256K1 r ‖ s with low s; ED25519
+   * R ‖ S), verified under the wallet key. The payload must be plain JSON (no bigint, no bytes).
+   */
+  sign(curve: Curve, request: SignRequest, progress?: ProgressCallback): Promise<Uint8Array>;
   isWalletOnDevice(): boolean;
   isWalletBackedUp(): boolean;
   isWalletRecoverable(): boolean;
@@ -257,6 +268,11 @@ export async function createTandemWallet(options: TandemWalletOptions): Promise<
       const snap = await run(() => ({ type: 'sign.start', curve, digest: bytesToHex(digest), kind: 'raw' }), progress);
       return hexToBytes(snap.context.outcome!.signature!);
     },
+    async sign(curve, request, progress) {
+      const { kind, digest, payload } = checkSignRequestShape(request);
+      const snap = await run(() => ({ type: 'sign.start', curve, digest, kind, ...(payload === undefined ? {} : { payload }) }), progress);
+      return hexToBytes(snap.context.outcome!.signature!);
+    },
     isWalletOnDevice() {
       const d = detail();
       return d !== null && !d.archived && CURVES.some((c) => d.curves[c].publicKey !== null) && signingAggregate(d) === 'STORED_CLIENT';
@@ -304,4 +320,44 @@ function checkMethodOptions(
     throw new TandemError('PASSWORD_REQUIRED', { details: { method } });
   }
   backupMethods[method]?.checkOptions?.(methodOptions, purpose);
+}
+
+const SIGN_KINDS: readonly SignRequest['kind'][] = ['raw', 'eip191', 'eip712', 'evmTransaction', 'solanaMessage', 'solanaTransaction'];
+
+/**
+ * The shape the machine can carry: a known kind, a 0x-hex digest, and a payload that survives JSON as it
+ * is (it travels to the custodian as JSON and sits in the persisted snapshot while the signature runs).
+ * Whether the digest matches the payload is the custodian's check (src/chains/sign-request.ts).
+ */
+function checkSignRequestShape(request: SignRequest): { kind: SignRequest['kind']; digest: string; payload?: unknown } {
+  const invalid = (message: string) => new TandemError('INVALID_INPUT', { message });
+  if (typeof request !== 'object' || request === null) throw invalid('A sign request is { kind, digest, payload? }.');
+  if (!SIGN_KINDS.includes(request.kind)) throw invalid('Unknown sign request kind.');
+  if (typeof request.digest !== 'string' || !/^0x([0-9a-fA-F]{2})+$/.test(request.digest)) throw invalid('The digest must be 0x-prefixed hex.');
+  const digest = request.digest.slice(2).toLowerCase();
+  if (request.kind === 'raw') {
+    if (request.payload !== undefined) throw invalid('A raw request has no payload.');
+    return { kind: 'raw', digest };
+  }
+  if (request.payload === undefined) throw invalid(`A ${request.kind} request carries its payload.`);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(request.payload);
+  } catch {
+    throw invalid('The sign request payload is not JSON (a bigint, say).');
+  }
+  if (json === undefined) throw invalid('The sign request payload is not JSON.');
+  // Plain JSON only: a value that JSON would change (undefined, a Date, bytes) would reach the custodian as something else.
+  const payload = JSON.parse(json) as unknown;
+  if (!sameJson(payload, request.payload)) throw invalid('The sign request payload must be plain JSON (strings, numbers, booleans, null, arrays, objects).');
+  return { kind: request.kind, digest, payload };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === null || typeof a !== 'object') return a === b;
+  if (typeof b !== 'object' || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  if (!Array.isArray(b) && Object.getPrototypeOf(b) !== Object.prototype && Object.getPrototypeOf(b) !== null) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

@@ -138,6 +138,7 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
     let driver: Driver | null = null;
     let client: Client | null = null;
     let finished = false;
+    let started: StartFrame | null = null;
     let chain: Promise<void> = Promise.resolve();
 
     const send = (frame: Uint8Array | Outcome) => {
@@ -168,6 +169,7 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
         const presented = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : frame.apiKey;
         client = await deps.apiKeys.authenticate(presented);
         driver = await makeDriver(deps, client, frame);
+        started = frame;
         send({ type: 'ready', op: frame.op, curve: frame.curve, pid1: bytesToHex(deps.identity.pid), pid2: bytesToHex(clientPid(client.keyId)), ...driver.ready });
         for (const m of await driver.start()) send(m);
         return;
@@ -186,7 +188,7 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
       const { messages, outcome } = await driver.receive(new Uint8Array(data));
       for (const m of messages) send(m);
       if (outcome) {
-        await deps.audit({ actor: `client:${client!.keyId}`, action: `session.${String(outcome['op'])}`, walletId: client!.walletId, subject: auditSubject(outcome), details: auditDetails(outcome) });
+        await deps.audit({ actor: `client:${client!.keyId}`, action: `session.${String(outcome['op'])}`, walletId: client!.walletId, subject: auditSubject(outcome), details: auditDetails(outcome, started) });
         send({ type: 'done', outcome });
         await end();
       }
@@ -523,10 +525,19 @@ function auditSubject(outcome: Outcome): string | null {
   return pair?.pairId ?? pair?.backupPairId ?? (typeof outcome['pairId'] === 'string' ? outcome['pairId'] : null);
 }
 
-/** Public facts of an outcome: curve, status, epoch, method — not the signature bytes. */
-function auditDetails(outcome: Outcome): Record<string, string | number | boolean | null> {
+/**
+ * Public facts of an outcome: curve, status, epoch, method — not the signature bytes. A signature's
+ * request kind is recorded, and a `raw` request's digest too: the custodian could not see what it signed,
+ * so the operator can at least find it later (DESIGN §4).
+ */
+function auditDetails(outcome: Outcome, started: StartFrame | null): Record<string, string | number | boolean | null> {
   const pair = (outcome['pair'] ?? outcome['backupPair'] ?? {}) as Record<string, unknown>;
   const out: Record<string, string | number | boolean | null> = {};
+  if (started?.op === 'sign') {
+    out['curve'] = started.curve;
+    out['kind'] = started.request.kind;
+    if (started.request.kind === 'raw') out['digest'] = started.request.digest;
+  }
   for (const k of ['curve', 'status', 'epoch', 'method'] as const) {
     const v = pair[k];
     if (typeof v === 'string' || typeof v === 'number') out[k] = v;

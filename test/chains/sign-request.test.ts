@@ -111,6 +111,8 @@ describe('sign requests', () => {
       ['SECP256K1', { kind: 'raw', digest: 'not hex' }],
       ['ED25519', { kind: 'raw', digest: `0x${'11'.repeat(1233)}` }],
       ['ED25519', { kind: 'solanaMessage', payload: { message: 'not base64!' }, digest: '0x00' }],
+      // A transaction under a message's name: the policy would see a message and the chain a transaction.
+      ['ED25519', { kind: 'solanaMessage', payload: { message: solanaTransactionMessage() }, digest: `0x${Buffer.from(solanaTransactionMessage(), 'base64').toString('hex')}` }],
       ['SECP256K1', { kind: 'mystery', digest: '0x00' }],
     ];
     for (const [curve, req] of bad) expect(() => checkSignRequest(curve, req as SignRequest), JSON.stringify(req).slice(0, 80)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));

@@ -1,7 +1,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
 import { newWorld, openDevice, PASSWORD, regions } from '../helpers/world.js';
 
@@ -112,5 +112,33 @@ describe('the wallet facade', () => {
     await wallet.refresh();
     world.custodian.injectFault({ call: 'getWallet', when: 'before' });
     await expect(wallet.signRaw('SECP256K1', digest)).rejects.toMatchObject({ code: 'WS_CLOSED' });
+  });
+  it('signs a typed request: the payload reaches the custodian as JSON; a request the machine cannot carry is refused first', async () => {
+    const seen: unknown[] = [];
+    const world = await newWorld({ signingPolicy: (ctx) => (seen.push(ctx.request), { allow: true }) });
+    const { wallet } = await openDevice(world);
+    await wallet.createWallet();
+    const view = await world.rules.getWallet(world.walletId);
+    const hash = `0x${bytesToHex(digest)}` as const;
+    const payload = { message: 'hello', nested: [1, 'two', { three: null }] };
+    const sig = await wallet.sign('SECP256K1', { kind: 'eip191', digest: hash, payload });
+    expect(secp256k1.verify(sig, digest, hexToBytes(view.publicKeys.SECP256K1!), { prehash: false })).toBe(true);
+    expect(seen).toEqual([{ kind: 'eip191', digest: bytesToHex(digest), payload }]);
+
+    const refused: [string, Parameters<typeof wallet.sign>[1]][] = [
+      ['a bigint payload', { kind: 'eip712', digest: hash, payload: { amount: 1n } }],
+      ['bytes in the payload', { kind: 'eip191', digest: hash, payload: { raw: new Uint8Array(2) } }],
+      ['an undefined field', { kind: 'eip191', digest: hash, payload: { message: 'x', extra: undefined } }],
+      ['no payload on a typed kind', { kind: 'eip191', digest: hash }],
+      ['a payload on raw', { kind: 'raw', digest: hash, payload: {} }],
+      ['an unknown kind', { kind: 'bitcoinPsbt' as never, digest: hash, payload: {} }],
+      ['a digest without 0x', { kind: 'raw', digest: bytesToHex(digest) }],
+      ['a short SECP256K1 digest', { kind: 'raw', digest: '0x1234' }],
+    ];
+    for (const [label, request] of refused) {
+      await expect(wallet.sign('SECP256K1', request), label).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    }
+    expect(seen).toHaveLength(1);
+    expect(regions(wallet)).toEqual({ signingShares: 'STORED_CLIENT', backupShares: 'none' });
   });
 });
