@@ -12,6 +12,7 @@
  * what it signed), so prefer the typed methods.
  */
 import {
+  BaseError,
   getAddress,
   hashTypedData,
   keccak256,
@@ -29,7 +30,7 @@ import {
 } from 'viem';
 import { toAccount } from 'viem/accounts';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { isTandemError, TandemError } from '../errors.js';
+import { isTandemError, TandemError, toTandemError, type ErrorCode } from '../errors.js';
 import type { Curve } from '../types.js';
 import { signRequest, type SignRequest } from './sign-request.js';
 import type { WalletSigner } from './signer.js';
@@ -74,16 +75,16 @@ export function tandemAccount(wallet: WalletSigner): TandemAccount {
 
   const account = toAccount({
     address,
-    async sign({ hash }) {
+    sign: viemErrors(async ({ hash }: { hash: Hex }) => {
       const { r, s, yParity } = await signDigest({ kind: 'raw', digest: hexOf(hash, 32) });
       return serializeSignature({ r, s, yParity });
-    },
-    async signMessage({ message }: { message: SignableMessage }) {
+    }),
+    signMessage: viemErrors(async ({ message }: { message: SignableMessage }) => {
       const payload = typeof message === 'string' ? { message } : { raw: typeof message.raw === 'string' ? hexOf(message.raw) : toHex(message.raw) };
       const { r, s, yParity } = await signDigest(request(() => signRequest('SECP256K1', 'eip191', payload)));
       return serializeSignature({ r, s, yParity });
-    },
-    async signTypedData(typedData) {
+    }),
+    signTypedData: viemErrors(async (typedData: unknown) => {
       const payload = toJsonTypedData(typedData as TypedDataDefinition);
       const built = request(() => signRequest('SECP256K1', 'eip712', payload));
       // What the custodian hashes (the JSON form) must be what viem hashes for the caller.
@@ -92,11 +93,13 @@ export function tandemAccount(wallet: WalletSigner): TandemAccount {
       }
       const { r, s, yParity } = await signDigest(built);
       return serializeSignature({ r, s, yParity });
-    },
-    async signTransaction(transaction, options) {
+    }) as TandemAccount['signTypedData'],
+    signTransaction: viemErrors(async (transaction: TransactionSerializable, options?: { serializer?: SerializeTransactionFn<TransactionSerializable> }) => {
       const serializer = (options?.serializer ?? serializeTransaction) as SerializeTransactionFn<TransactionSerializable>;
       const tx = transaction as TransactionSerializable;
-      if (tx.type === 'eip4844' || tx.type === 'eip7702' || 'authorizationList' in tx || 'blobVersionedHashes' in tx) {
+      // viem's own send path passes these keys set to undefined: only a value counts.
+      const extra = tx as { authorizationList?: unknown; blobVersionedHashes?: unknown; sidecars?: unknown };
+      if (tx.type === 'eip4844' || tx.type === 'eip7702' || extra.authorizationList !== undefined || extra.blobVersionedHashes !== undefined || extra.sidecars !== undefined) {
         throw new TandemError('INVALID_INPUT', { message: 'Blob (EIP-4844) and authorization (EIP-7702) transactions are not supported.' });
       }
       const unsigned = request(() => serializer(tx)) as Hex;
@@ -104,10 +107,42 @@ export function tandemAccount(wallet: WalletSigner): TandemAccount {
       if (built.digest !== keccak256(unsigned)) throw new TandemError('INVALID_INPUT', { message: 'The transaction is not an unsigned EVM transaction.' });
       const signature = await signDigest(built);
       return serializer(tx, signature) as Hex;
-    },
+    }) as TandemAccount['signTransaction'],
   });
   // `toAccount` leaves the public key empty for custom sources; the source names the signer.
   return { ...account, source: 'tandem' } as TandemAccount;
+}
+
+/**
+ * What the account's methods reject with: a viem error, as viem's own accounts throw (viem's send path
+ * reads an error's `details` as text, and a TandemError's are an object), whose `cause` is the
+ * TandemError with the stable code. `tandemErrorOf(err)` finds it inside anything viem wraps it in.
+ */
+export class TandemAccountError extends BaseError {
+  override name = 'TandemAccountError';
+  readonly tandemCode: ErrorCode;
+  constructor(cause: TandemError) {
+    super(cause.shortMessage, { cause });
+    this.tandemCode = cause.code;
+  }
+}
+
+/** The TandemError behind an error the account (or viem around it) threw, or null. */
+export function tandemErrorOf(err: unknown): TandemError | null {
+  for (let e = err, depth = 0; e !== null && e !== undefined && depth < 16; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isTandemError(e)) return e;
+  }
+  return null;
+}
+
+function viemErrors<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      throw new TandemAccountError(tandemErrorOf(err) ?? toTandemError(err));
+    }
+  };
 }
 
 /** Runs a builder, turning its exceptions (viem's, ours) into INVALID_INPUT unless already typed. */

@@ -6,3 +6,4 @@ export * from './sign-request.js';
 export type { WalletSigner } from './signer.js';
 export { evmAddressOf, rawSign, tandemAccount, toJsonTypedData, type TandemAccount } from './evm.js';
 export { solanaSigner, type SolanaSigner } from './solana.js';
+export * from './eip1193.js';

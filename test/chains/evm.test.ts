@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  BaseError,
   createWalletClient,
   custom,
   hashTypedData,
@@ -16,14 +17,15 @@ import {
   recoverTransactionAddress,
   recoverTypedDataAddress,
   toHex,
+  type Hex,
   type TransactionSerializable,
   type TypedDataDefinition,
 } from 'viem';
 import { mainnet } from 'viem/chains';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { evmAddressOf, rawSign, tandemAccount, toJsonTypedData } from '../../src/chains/evm.js';
-import { isTandemError } from '../../src/errors.js';
+import { evmAddressOf, rawSign, TandemAccountError, tandemAccount, tandemErrorOf, toJsonTypedData } from '../../src/chains/evm.js';
+import { TandemError } from '../../src/errors.js';
 import { keySigner } from '../helpers/key-signer.js';
 
 const to = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
@@ -128,6 +130,30 @@ describe('tandemAccount', () => {
     expect(await recoverTransactionAddress({ serializedTransaction: signed as never })).toBe(account.address);
   });
 
+  it("sends through viem's wallet client, and a wallet refusal reaches the app as a viem error around the TandemError", async () => {
+    const signer = keySigner(11);
+    const account = tandemAccount(signer);
+    const sent: Hex[] = [];
+    // Everything filled in: viem asks the node only for the chain id, then broadcasts.
+    const rpc = async ({ method, params }: { method: string; params?: unknown }) => {
+      if (method === 'eth_chainId') return '0x1';
+      if (method === 'eth_sendRawTransaction') return keccak256(sent[sent.push((params as Hex[])[0]!) - 1]!);
+      throw new Error(`no rpc for ${method}`);
+    };
+    const client = createWalletClient({ account, chain: mainnet, transport: custom({ request: rpc }, { retryCount: 0 }) });
+    const tx = { to, value: 1n, nonce: 0, gas: 21000n, maxFeePerGas: parseGwei('3'), maxPriorityFeePerGas: parseGwei('1') } as const;
+    const hash = await client.sendTransaction(tx);
+    expect(hash).toBe(keccak256(sent[0]!));
+    expect(await recoverTransactionAddress({ serializedTransaction: sent[0] as never })).toBe(account.address);
+
+    const refusing = { ...signer, sign: async () => Promise.reject(new TandemError('POLICY_REFUSED')) };
+    const refused = createWalletClient({ account: tandemAccount(refusing), chain: mainnet, transport: custom({ request: rpc }, { retryCount: 0 }) });
+    const e = await refused.sendTransaction(tx).then(() => null, (err: unknown) => err);
+    expect(e).toBeInstanceOf(BaseError);
+    expect(tandemErrorOf(e)?.code).toBe('POLICY_REFUSED');
+    expect(sent).toHaveLength(1);
+  });
+
   it('signs a bare digest as raw, for anything else', async () => {
     const signer = keySigner(6);
     const account = tandemAccount(signer);
@@ -154,7 +180,8 @@ describe('tandemAccount', () => {
     ];
     for (const p of refusals) {
       const e = await p.then(() => null, (err: unknown) => err);
-      expect(isTandemError(e) && e.code).toBe('INVALID_INPUT');
+      expect(e).toBeInstanceOf(TandemAccountError);
+      expect(tandemErrorOf(e)?.code).toBe('INVALID_INPUT');
     }
     expect(signer.requests).toEqual([]);
   });
@@ -164,7 +191,7 @@ describe('tandemAccount', () => {
     const other = keySigner(9);
     const liar = { ...signer, sign: other.sign };
     const e = await tandemAccount(liar).signMessage({ message: 'x' }).then(() => null, (err: unknown) => err);
-    expect(isTandemError(e) && e.code).toBe('SIGN_FAILED');
+    expect(tandemErrorOf(e)?.code).toBe('SIGN_FAILED');
   });
 
   it('evmAddressOf checksums the address', () => {
