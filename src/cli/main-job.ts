@@ -6,11 +6,10 @@
  * custodian pair status is printed with DESIGN §1's names, and each verified signature gets one
  * machine-readable line. It exits 0 only if every signature verified and every address survived.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -23,50 +22,9 @@ import { createTandemWallet, type TandemWallet } from '../machines/index.js';
 import { addressOf } from '../machines/address.js';
 import { clientMpc } from '../mpc/client.js';
 import { CURVES, type Curve, type WalletView } from '../types.js';
+import { operatorApi, startCustodian } from './custodian-process.js';
 
 const say = (line = '') => process.stdout.write(line + '\n');
-
-/** Runs `tandem serve` from this same build (tsx source or dist) and resolves once it listens. */
-async function startCustodian(dir: string, operatorKey: string): Promise<{ url: string; child: ChildProcess }> {
-  const here = fileURLToPath(import.meta.url);
-  const cli = join(here, '..', `tandem${here.endsWith('.ts') ? '.ts' : '.js'}`);
-  const child = spawn(process.execPath, [...process.execArgv, cli, 'serve'], {
-    env: {
-      ...process.env,
-      TANDEM_MASTER_KEY: bytesToHex(randomBytes(32)),
-      TANDEM_OPERATOR_KEY: operatorKey,
-      TANDEM_DATABASE: join(dir, 'custodian.db'),
-      TANDEM_PORT: '0',
-      TANDEM_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`the custodian exited (${code}) before listening:\n${out}`)));
-  });
-  return { url, child };
-}
-
-/** The operator's backend: what an app's server does with the custodian API key. */
-function operator(url: string, key: string) {
-  return async (method: string, path: string, body?: unknown): Promise<any> => {
-    const res = await fetch(url + path, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-    const answer = await res.json();
-    if (!res.ok) throw new Error(`operator call ${path} failed: ${JSON.stringify(answer)}`);
-    return answer;
-  };
-}
 
 function describeState(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -166,7 +124,7 @@ async function main(): Promise<void> {
     const { url, child } = await startCustodian(dir, operatorKey);
     custodianProcess = child;
     say(`custodian listening on ${url} (SQLite in ${dir})`);
-    const op = operator(url, operatorKey);
+    const op = operatorApi(url, operatorKey);
 
     const { walletId, apiKey } = await op('POST', '/v1/operator/clients', {});
     say(`\n1. The app's backend creates wallet ${walletId}; a device opens it`);

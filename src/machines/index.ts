@@ -7,3 +7,4 @@ export { stepActors, STEP_NAMES } from './step-actors.js';
 export * from './detail.js';
 export { Vault } from './vault.js';
 export { addressOf, evmAddress, solanaAddress } from './address.js';
+export { sanitizingInspector, sanitizeInspectionEvent, redactSecrets, isSecretKey, REDACTED } from './inspect.js';

@@ -11,6 +11,7 @@ import { fromSerialized, TandemError } from '../errors.js';
 import { CURVES, type BackupMethodName, type Curve, type ProgressStatus } from '../types.js';
 import { addressOf } from './address.js';
 import { completedMethods, confirmedCurves, recoveryTargets, signingAggregate, type WalletDetail } from './detail.js';
+import { sanitizingInspector } from './inspect.js';
 import { createSteps } from './steps.js';
 import { Vault } from './vault.js';
 import { implementWalletMachine, SNAPSHOT_VERSION, type WalletEvent, type WalletMachine } from './wallet-machine.js';
@@ -28,7 +29,11 @@ export interface TandemWalletOptions {
   readonly ciphertextStore?: CiphertextStore;
   /** A snapshot from `persist()`; one of another version is discarded and the wallet re-syncs. */
   readonly snapshot?: PersistedWallet | null;
-  /** Passed through to the actor, e.g. `createBrowserInspector().inspect`. */
+  /**
+   * Passed to the actor behind `sanitizingInspector` (docs/inspector.md), e.g.
+   * `createBrowserInspector().inspect`: no inspection event carries a secret even if one strayed into an
+   * event or the context.
+   */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
 
@@ -125,7 +130,7 @@ export async function createTandemWallet(options: TandemWalletOptions): Promise<
   const actor: WalletActor = createActor(machine, {
     input,
     ...(restorable ? { snapshot: restorable as never } : {}),
-    ...(options.inspect ? { inspect: options.inspect } : {}),
+    ...(options.inspect ? { inspect: sanitizingInspector(options.inspect) } : {}),
   });
   actor.start();
 
