@@ -606,5 +606,7 @@ describe('custodian invariants under random call sequences', () => {
     expect(totals.recoveredConfirmed).toBeGreaterThan(0);
     expect(totals.signed).toBeGreaterThan(15);
     expect(totals.replays).toBeGreaterThan(50);
-  });
+    // About 40 s on PostgreSQL on a quiet 2-core machine; a busy one (other suites' key generation) has
+    // taken it past the default 60 s, so it gets room. Speed is not what this test measures.
+  }, 240_000);
 });
