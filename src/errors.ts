@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   PUBLIC_KEY_MISMATCH: 'The new share pair does not belong to the wallet key.',
   POLICY_REFUSED: "The operator's signing policy refused this request.",
   PRESIGNATURE_LIMIT: 'Too many presignatures are outstanding for this signing pair.',
+  RATE_LIMITED: 'Too many requests; try again after a moment.',
   STALE_LEASE: 'The operation lost its lease on the wallet.',
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was already used for a different request.',
   KEYCHAIN_FAILED: 'The device keychain failed.',
@@ -141,7 +142,7 @@ export function fromSerialized(e: SerializedError): TandemError {
 /**
  * EIP-1193 provider error codes for the errors a provider can surface (the chains issue uses this).
  * 4001 user rejected, 4100 unauthorised, 4200 unsupported, 4900 disconnected, -32602 invalid params,
- * -32603 internal.
+ * -32603 internal, and -32005 limit exceeded (EIP-1474's code, which providers use for rate limits).
  */
 export const EIP1193_CODES: Readonly<Partial<Record<ErrorCode, number>>> = {
   POLICY_REFUSED: 4001,
@@ -156,6 +157,7 @@ export const EIP1193_CODES: Readonly<Partial<Record<ErrorCode, number>>> = {
   NETWORK_ERROR: 4900,
   INVALID_INPUT: -32602,
   PASSWORD_TOO_WEAK: -32602,
+  RATE_LIMITED: -32005,
 };
 
 export function eip1193Code(err: TandemError): number {

@@ -9,8 +9,10 @@
  * Why it is shaped so:
  * - REST retries live here because the custodian makes them safe: a GET changes nothing and every
  *   state-changing request carries an `Idempotency-Key`, so a retry after a 5xx, a dropped connection or a
- *   timeout gets the first answer and applies nothing twice. A 4xx is an answer, never retried; a request
- *   without a key (eject) is sent once.
+ *   timeout gets the first answer and applies nothing twice. A 4xx is an answer, never retried — except
+ *   one `RATE_LIMITED` whose wait is short (at most the longest backoff, 5 s): that retry is waited out once,
+ *   as told, within the same retry budget. A longer wait is the caller's to schedule. A request without a
+ *   key (eject) is sent once.
  * - Sessions are never retried here: a protocol run cannot resume mid-way. The caller decides whether to
  *   start a new session with the same idempotency key, and a WS_CLOSED says how far the run got.
  * - Every failure is a TandemError with the custodian's own code, so a rule's refusal reads the same on
@@ -343,15 +345,26 @@ interface RestCall {
   readonly accept: 'application/json' | 'application/octet-stream';
 }
 
-type Attempt = { readonly kind: 'answer'; readonly status: number; readonly body: Uint8Array } | { readonly kind: 'failure'; readonly reason: 'timeout' | 'unreachable'; readonly cause: unknown };
+type Attempt =
+  | { readonly kind: 'answer'; readonly status: number; readonly body: Uint8Array; readonly retryAfter: string | null }
+  | { readonly kind: 'failure'; readonly reason: 'timeout' | 'unreachable'; readonly cause: unknown };
+
+/** `Retry-After` in milliseconds: delay-seconds or an HTTP date; null when absent or unreadable. */
+function retryAfterMsOf(header: string | null): number | null {
+  if (header === null) return null;
+  if (/^\s*\d+\s*$/.test(header)) return Number(header) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
+}
 
 /**
  * A transport bound to one wallet by its client API key.
  *
  * REST calls resolve with the custodian's typed answer or reject with a TandemError: the custodian's own
  * code for its refusals, `NETWORK_ERROR` (`details.reason` `'unreachable'` or `'timeout'`) when no answer
- * came, `INTERNAL` (`details.httpStatus`) for an answer without a known code, `MALFORMED_MESSAGE` for an
- * answer of the wrong shape.
+ * came, `RATE_LIMITED` (`details.retryAfterMs` when known) for any 429 without a code of its own — also a
+ * proxy's — `INTERNAL` (`details.httpStatus`) for another answer without a known code, `MALFORMED_MESSAGE`
+ * for an answer of the wrong shape. A session refused by a limit rejects with `RATE_LIMITED` as well.
  *
  * `runSession(start, makeParty)` runs one protocol: it opens the socket, sends the start frame, waits for
  * `ready`, makes the client party from it, and relays binary frames until the custodian's `done`, which
@@ -428,7 +441,7 @@ export function createCustodianClient(options: CustodianClientOptions): Custodia
         // The key must never follow a redirect; a custodian does not redirect.
         redirect: 'error',
       });
-      return { kind: 'answer', status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
+      return { kind: 'answer', status: res.status, body: new Uint8Array(await res.arrayBuffer()), retryAfter: res.headers.get('retry-after') };
     } catch (cause) {
       return { kind: 'failure', reason: timedOut ? 'timeout' : 'unreachable', cause };
     } finally {
@@ -436,28 +449,47 @@ export function createCustodianClient(options: CustodianClientOptions): Custodia
     }
   }
 
+  /** A non-2xx answer as a TandemError; a 429 without a code of its own (a proxy's) is RATE_LIMITED. */
+  function answerError(a: Extract<Attempt, { kind: 'answer' }>, where: { method: string; path: string }): TandemError {
+    let wire: unknown;
+    try {
+      wire = (JSON.parse(new TextDecoder().decode(a.body)) as Record<string, unknown>)['error'];
+    } catch {
+      wire = undefined;
+    }
+    const err = fromWire(wire, { httpStatus: a.status, ...where });
+    // Another code of the custodian's own (PRESIGNATURE_LIMIT) stays as it is, and so does a complete RATE_LIMITED.
+    if (a.status !== 429 || (err.code !== 'INTERNAL' && err.code !== 'RATE_LIMITED')) return err;
+    if (err.code === 'RATE_LIMITED' && typeof err.details['retryAfterMs'] === 'number') return err;
+    const retryAfterMs = retryAfterMsOf(a.retryAfter);
+    const wait = retryAfterMs === null ? {} : { retryAfterMs };
+    return err.code === 'RATE_LIMITED'
+      ? new TandemError('RATE_LIMITED', { message: err.shortMessage, details: { ...err.details, ...wait } })
+      : new TandemError('RATE_LIMITED', { details: { ...wait, httpStatus: 429, ...where } });
+  }
+
   async function request(call: RestCall): Promise<Uint8Array> {
     const idempotent = call.method === 'GET' || call.idempotencyKey !== undefined;
     const attempts = idempotent ? retries + 1 : 1;
     const where = { method: call.method, path: call.path };
+    let waitedForLimit = false;
     for (let n = 1; ; n++) {
       const a = await attempt(call);
       const retryable = a.kind === 'failure' || a.status >= 500;
+      let delay = Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2 ** (n - 1)) * (0.5 + Math.random() / 2);
       if (!retryable || n >= attempts) {
         if (a.kind === 'failure') {
           throw new TandemError('NETWORK_ERROR', { details: { reason: a.reason, ...where, attempts: n }, cause: a.cause });
         }
         if (a.status >= 200 && a.status < 300) return a.body;
-        let wire: unknown;
-        try {
-          wire = (JSON.parse(new TextDecoder().decode(a.body)) as Record<string, unknown>)['error'];
-        } catch {
-          wire = undefined;
-        }
-        throw fromWire(wire, { httpStatus: a.status, ...where });
+        const err = answerError(a, where);
+        // A short rate-limit wait is waited out once; a long one, or a second refusal, is the caller's.
+        const wait = err.details['retryAfterMs'];
+        if (!(err.code === 'RATE_LIMITED' && n < attempts && !waitedForLimit && typeof wait === 'number' && wait <= MAX_RETRY_DELAY_MS)) throw err;
+        waitedForLimit = true;
+        delay = wait;
       }
-      const backoff = Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2 ** (n - 1));
-      await new Promise((resolve) => setTimeout(resolve, backoff * (0.5 + Math.random() / 2)));
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 

@@ -11,6 +11,7 @@ import type { CustodianRules } from '../custodian/rules.js';
 import { TandemError } from '../errors.js';
 import { BACKUP_METHODS, type BackupMethodName } from '../types.js';
 import { operatorCheck, authFailed, type ApiKeys } from './auth.js';
+import type { AbuseLimits } from './rate-limit.js';
 import { errorBody } from './http-errors.js';
 import type { CustodianIdentity, IcBundle } from './identity.js';
 import type { ModArith } from '../mpc/modexp.js';
@@ -35,6 +36,10 @@ export interface AppOptions {
   readonly ejectWindows: { open(walletId: string, until: number): Promise<void>; until(walletId: string): Promise<number | null> };
   /** Self-managed backups (the operator's webhook and its outbox); without it the endpoints are not served. */
   readonly selfManaged?: { readonly backups: SelfManagedBackups; readonly outbox: BackupOutbox };
+  /** Abuse limits per key, per address and for wrong keys (rate-limit.ts); absent, nothing is limited. */
+  readonly limits?: AbuseLimits;
+  /** Fastify's `trustProxy`: whose `X-Forwarded-For` names the client address (`request.ip`); none by default. */
+  readonly trustProxy?: boolean | readonly string[];
   /** The MPC sessions' public material; without it the WebSocket endpoint is not served. */
   readonly mpc?: {
     readonly identity: CustodianIdentity;
@@ -71,7 +76,7 @@ function idempotencyKey(req: FastifyRequest): string {
 }
 
 export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; sessions: Sessions | null }> {
-  const { rules, apiKeys, audit } = options;
+  const { rules, apiKeys, audit, limits } = options;
   const byOperator = (action: string, walletId: string, subject: string | null = null, details: Record<string, string | number | boolean | null> = {}) =>
     audit({ actor: 'operator', action, walletId, subject, details });
   const byClient = (req: FastifyRequest, action: string, subject: string, details: Record<string, string | number | boolean | null> = {}) =>
@@ -81,14 +86,15 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     bodyLimit: options.bodyLimitBytes,
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel, redact: ['req.headers.authorization'] },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    trustProxy: typeof options.trustProxy === 'boolean' || options.trustProxy === undefined ? (options.trustProxy ?? false) : [...options.trustProxy],
   });
 
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err: unknown, _req, reply) => {
     if (err instanceof TandemError) {
-      const { status, body } = errorBody(err);
-      return reply.status(status).send(body);
+      const { status, body, headers } = errorBody(err);
+      return reply.status(status).headers(headers).send(body);
     }
     const e = err as { validation?: unknown; statusCode?: number; code?: string; message?: string };
     if (e.validation) {
@@ -109,7 +115,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   app.addHook('onRequest', async (req, reply) => {
     const origin = req.headers.origin;
     if (typeof origin !== 'string' || !corsOrigins.has(origin) || !req.url.startsWith('/v1/wallet')) return;
-    reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+    // Retry-After is not a CORS-safelisted header: exposed, a browser app can read a 429's wait from it too.
+    reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', 'retry-after');
     if (req.method === 'OPTIONS') {
       return reply
         .header('access-control-allow-methods', 'GET, POST, PUT')
@@ -135,6 +142,22 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       ...(options.mpc.arith ? { arith: options.mpc.arith } : {}),
       ...(options.mpc.idleTimeoutMs ? { idleTimeoutMs: options.mpc.idleTimeoutMs } : {}),
       ...(options.selfManaged ? { selfManaged: options.selfManaged.backups } : {}),
+      ...(limits ? { limits } : {}),
+    });
+  }
+
+  // Abuse limits, after CORS (so a browser app can read its 429) and after the WebSocket plugin has marked
+  // upgrades: a session is counted at its start frame (sessions.ts), where a refusal can be a typed error
+  // frame. A request that presents a key from a locked-out address is refused before the key is looked at;
+  // the operator's backend, often one address making every call, is not counted per address, and neither
+  // are the load balancer's health checks.
+  if (limits) {
+    app.addHook('onRequest', async (req) => {
+      if (req.ws === true) return;
+      if (req.headers.authorization !== undefined) limits.assertNotLockedOut(req.ip);
+      if (!limits.limitsAddresses || req.url === '/health' || req.url === '/ready') return;
+      if (req.url.startsWith('/v1/operator/') && isOperator(bearer(req))) return;
+      limits.countAddress(req.ip);
     });
   }
 
@@ -144,7 +167,9 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
 
   // ---- operator (custodian API key) ---------------------------------------------------------------------
   const operatorOnly = async (req: FastifyRequest) => {
-    if (!isOperator(bearer(req))) throw authFailed();
+    if (isOperator(bearer(req))) return;
+    if (req.headers.authorization !== undefined) limits?.recordAuthFailure(req.ip);
+    throw authFailed();
   };
   const walletParams = { type: 'object', required: ['walletId'], additionalProperties: false, properties: { walletId: ID } } as const;
 
@@ -292,7 +317,12 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
 
   // ---- client (client API key; its own wallet only) -------------------------------------------------------
   const clientOnly = async (req: FastifyRequest) => {
-    const who = await apiKeys.authenticate(bearer(req));
+    const who = await apiKeys.authenticate(bearer(req)).catch((err: unknown) => {
+      // A missing key is no guess; any key presented and refused counts toward the address's lockout.
+      if (req.headers.authorization !== undefined && err instanceof TandemError && err.code === 'AUTH_FAILED') limits?.recordAuthFailure(req.ip);
+      throw err;
+    });
+    limits?.countKey(who.keyId);
     req.walletId = who.walletId;
     req.keyId = who.keyId;
   };

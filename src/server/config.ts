@@ -5,6 +5,7 @@
  * process listings and container specs.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { TandemError } from '../errors.js';
 
 export interface ServerConfig {
@@ -30,6 +31,13 @@ export interface ServerConfig {
   readonly corsOrigins: readonly string[];
   /** Self-managed backups' webhook deliveries (the webhook itself is configured by the operator's API). */
   readonly webhook: { readonly timeoutMs: number; readonly maxAttempts: number; readonly retryBaseMs: number; readonly pollMs: number };
+  /** Abuse limits per instance (rate-limit.ts); a 0 turns that limit off. */
+  readonly limits: { readonly keyPerMin: number; readonly addressPerMin: number; readonly authFailureLimit: number; readonly authLockoutMs: number };
+  /**
+   * Whose `X-Forwarded-For` names the client (Fastify's `trustProxy`): no one (`false`), anyone (`true`), or
+   * the proxies' addresses and CIDR ranges. The per-address limit and the lockout key on the client it names.
+   */
+  readonly trustProxy: boolean | readonly string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -101,6 +109,8 @@ export function loadConfig(env: Env): ServerConfig {
     hooks = { url: hookUrl, secret: hookSecret ?? '', timeoutMs: int('TANDEM_HOOK_TIMEOUT_MS', 5000, 100, 60_000) };
   }
 
+  const trustProxy = parseTrustProxy(env['TANDEM_TRUST_PROXY'], problems);
+
   const config: ServerConfig = {
     host: env['TANDEM_HOST'] ?? '127.0.0.1',
     port: int('TANDEM_PORT', 8787, 0, 65535),
@@ -121,9 +131,40 @@ export function loadConfig(env: Env): ServerConfig {
       retryBaseMs: int('TANDEM_WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),
       pollMs: int('TANDEM_WEBHOOK_POLL_MS', 1000, 10, 60_000),
     },
+    limits: {
+      keyPerMin: int('TANDEM_RATE_LIMIT_KEY_PER_MIN', 600, 0, 1_000_000),
+      addressPerMin: int('TANDEM_RATE_LIMIT_IP_PER_MIN', 1200, 0, 1_000_000),
+      authFailureLimit: int('TANDEM_AUTH_FAILURE_LIMIT', 10, 0, 1_000_000),
+      authLockoutMs: int('TANDEM_AUTH_LOCKOUT_MS', 60_000, 1000, 86_400_000),
+    },
+    trustProxy,
   };
   if (problems.length > 0) {
     throw new TandemError('INVALID_INPUT', { message: `The custodian configuration is invalid: ${problems.join('; ')}.`, details: { problems } });
   }
   return config;
+}
+
+/** The names proxy-addr (under Fastify's `trustProxy`) knows for whole ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * `TANDEM_TRUST_PROXY`: `false` (default), `true`, or a comma-separated list of proxy addresses, CIDR ranges
+ * and range names. No hop count: Fastify 5 trusts nothing for one, since it cannot check the nearest peer.
+ */
+function parseTrustProxy(raw: string | undefined, problems: string[]): ServerConfig['trustProxy'] {
+  const value = (raw ?? '').trim();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  const entries = value.split(',').map((e) => e.trim());
+  const ok = (e: string) => {
+    if (PROXY_RANGE_NAMES.includes(e)) return true;
+    const [address, prefix, extra] = e.split('/');
+    const family = isIP(address ?? '');
+    if (family === 0 || extra !== undefined) return false;
+    return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+  };
+  if (entries.every(ok)) return entries;
+  problems.push('TANDEM_TRUST_PROXY must be false, true, or a comma-separated list of proxy addresses, CIDR ranges, loopback, linklocal or uniquelocal');
+  return false;
 }

@@ -2,7 +2,7 @@
  * TandemError → HTTP. The body is always `{ error: { code, message, details } }` with the stable code, so
  * the client adapter rebuilds the same TandemError the rules threw; the status is for proxies and people.
  */
-import type { ErrorCode, SerializedError } from '../errors.js';
+import type { ErrorCode, SerializedError, TandemError } from '../errors.js';
 import { toTandemError } from '../errors.js';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -25,6 +25,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   WALLET_ARCHIVED: 410,
   PAIR_LOCKED: 423,
   PRESIGNATURE_LIMIT: 429,
+  /** An abuse limit (rate-limit.ts); the answer carries `Retry-After`. */
+  RATE_LIMITED: 429,
   /** The operator's own backend (webhook) failed: a gateway error, worth retrying. */
   WEBHOOK_FAILED: 502,
 };
@@ -33,7 +35,13 @@ export function httpStatusOf(code: ErrorCode): number {
   return STATUS[code] ?? 500;
 }
 
-export function errorBody(err: unknown): { status: number; body: { error: SerializedError } } {
+export function errorBody(err: unknown): { status: number; body: { error: SerializedError }; headers: Record<string, string> } {
   const e = toTandemError(err);
-  return { status: httpStatusOf(e.code), body: { error: e.toJSON() } };
+  return { status: httpStatusOf(e.code), body: { error: e.toJSON() }, headers: headersOf(e) };
+}
+
+/** `Retry-After` (whole seconds, rounded up) for a refusal that says how long to wait; the body has the milliseconds. */
+function headersOf(e: TandemError): Record<string, string> {
+  const ms = e.details['retryAfterMs'];
+  return e.code === 'RATE_LIMITED' && typeof ms === 'number' && ms > 0 ? { 'retry-after': String(Math.ceil(ms / 1000)) } : {};
 }

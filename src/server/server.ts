@@ -12,6 +12,7 @@ import { ApiKeys } from './auth.js';
 import { loadOrCreateIcBundle, loadOrCreateIdentity, nodePrimeSource } from './identity.js';
 import { nativeArith } from './native-arith.js';
 import { httpHooks } from './operator-hooks.js';
+import { AbuseLimits } from './rate-limit.js';
 import { SelfManagedBackups } from './self-managed.js';
 import type { ServerConfig } from './config.js';
 import type { Store } from '../custodian/store.js';
@@ -62,6 +63,14 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
     bodyLimitBytes: config.bodyLimitBytes,
     logLevel: config.logLevel,
     corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
+    limits: new AbuseLimits({
+      keyPerMin: config.limits.keyPerMin,
+      addressPerMin: config.limits.addressPerMin,
+      authFailureLimit: config.limits.authFailureLimit,
+      lockoutMs: config.limits.authLockoutMs,
+      onLockout: (address, until) => log?.warn({ address, until }, 'too many wrong API keys: address locked out'),
+    }),
     isReady: () => ready,
     mpc: { identity, ic, primeSource: nodePrimeSource, frameLimitBytes: config.frameLimitBytes, arith: nativeArith(), idleTimeoutMs: config.leaseTtlMs },
   });

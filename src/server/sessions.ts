@@ -37,6 +37,7 @@ import { signMessageSid, type SignRequest as MpcSignRequest } from '../mpc/sign-
 import { BACKUP_METHODS, CURVES, type BackupMethodName, type Curve } from '../types.js';
 import type { Audit } from './app.js';
 import type { ApiKeys } from './auth.js';
+import type { AbuseLimits } from './rate-limit.js';
 import { clientPid, type CustodianIdentity, type IcBundle } from './identity.js';
 
 export interface SessionDeps {
@@ -52,6 +53,8 @@ export interface SessionDeps {
   readonly idleTimeoutMs?: number;
   /** Self-managed backups: where new custodian backup shares go, and where recovery fetches them. */
   readonly selfManaged?: SelfManagedBackups;
+  /** Abuse limits: a session start counts per address and per key, and a wrong key toward the lockout. */
+  readonly limits?: AbuseLimits;
 }
 
 type StartFrame =
@@ -135,6 +138,7 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
   const running = new Set<(reason: string) => Promise<void>>();
   app.get('/v1/wallet/sessions', { websocket: true }, (socket: WebSocket, req) => {
     const header = req.headers.authorization;
+    const ip = req.ip;
     let driver: Driver | null = null;
     let client: Client | null = null;
     let finished = false;
@@ -158,6 +162,8 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
     const handle = async (data: Buffer, isBinary: boolean) => {
       if (finished) return;
       if (driver === null) {
+        // The abuse limits come before any protocol work, and a refusal is this session's error frame.
+        deps.limits?.countAddress(ip);
         if (isBinary) throw new TandemError('MALFORMED_MESSAGE', { message: 'A session starts with a JSON start frame.' });
         let frame: unknown;
         try {
@@ -167,7 +173,13 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
         }
         if (!validateStart(frame)) throw new TandemError('INVALID_INPUT', { message: `The start frame is invalid: ${ajv.errorsText(validateStart.errors)}.` });
         const presented = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : frame.apiKey;
-        client = await deps.apiKeys.authenticate(presented);
+        const presentsKey = header !== undefined || frame.apiKey !== undefined;
+        if (presentsKey) deps.limits?.assertNotLockedOut(ip);
+        client = await deps.apiKeys.authenticate(presented).catch((err: unknown) => {
+          if (presentsKey && err instanceof TandemError && err.code === 'AUTH_FAILED') deps.limits?.recordAuthFailure(ip);
+          throw err;
+        });
+        deps.limits?.countKey(client.keyId);
         driver = await makeDriver(deps, client, frame);
         started = frame;
         send({ type: 'ready', op: frame.op, curve: frame.curve, pid1: bytesToHex(deps.identity.pid), pid2: bytesToHex(clientPid(client.keyId)), ...driver.ready });
