@@ -153,6 +153,11 @@ export interface ShareResult {
   readonly share: Uint8Array;
   /** The key's public point, hex. */
   readonly publicKey: string;
+  /**
+   * The id of the pair this run made (hex of the session id bound into the share): the custodian's
+   * outcome must name the same pair, or the client would file the share under another pair's id.
+   */
+  readonly pairId?: string;
 }
 
 /**

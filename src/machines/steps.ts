@@ -127,6 +127,7 @@ export function createSteps(deps: WalletDeps): Steps {
       if (outcome.pair.publicKey !== result.publicKey) {
         throw new TandemError('DKG_FAILED', { message: 'The parties disagree on the public key.', details: { curve } });
       }
+      samePair(outcome.pair.pairId, result.pairId, curve);
       return { pairId: outcome.pair.pairId, publicKey: result.publicKey, shareHandle: vault.put(result.share, 'share') };
     },
 
@@ -178,6 +179,7 @@ export function createSteps(deps: WalletDeps): Steps {
       if (outcome.op !== 'backup' || outcome.backupPair.publicKey !== result.publicKey) {
         throw new TandemError('BACKUP_FAILED', { message: 'The parties disagree on the public key.', details: { curve } });
       }
+      samePair(outcome.backupPair.backupPairId, result.pairId, curve);
       return {
         backupPairId: outcome.backupPair.backupPairId,
         replaces: outcome.backupPair.replaces ?? null,
@@ -235,6 +237,7 @@ export function createSteps(deps: WalletDeps): Steps {
       if (outcome.op !== 'recover' || outcome.pair.publicKey !== publicKey || result.publicKey !== publicKey) {
         throw new TandemError('PUBLIC_KEY_MISMATCH', { details: { curve, backupPairId } });
       }
+      samePair(outcome.pair.pairId, result.pairId, curve);
       return { pairId: outcome.pair.pairId, shareHandle: vault.put(result.share, 'share') };
     },
 
@@ -341,4 +344,15 @@ export function unprovidedSteps(): Steps {
       throw new TandemError('INTERNAL', { message: `The wallet step ${String(name)} has no implementation.` });
     },
   });
+}
+
+/**
+ * The custodian's outcome must name the pair the protocol run made (the session id bound into the
+ * share): a custodian naming another pair would have the client file the share, or store a backup data
+ * key, under an id that is not its own. Checked before anything is kept.
+ */
+function samePair(claimed: string, made: string | undefined, curve: Curve): void {
+  if (made !== undefined && claimed !== made) {
+    throw new TandemError('MALFORMED_MESSAGE', { message: "The custodian's outcome names another pair than the protocol made.", details: { curve } });
+  }
 }

@@ -23,7 +23,7 @@
  * const { result } = await custodian.runProtocol({ op: 'generate', curve: 'SECP256K1', idempotencyKey }, mpc.generate('SECP256K1'));
  * mpc.publicKeyOf('SECP256K1', result.share) === result.publicKey; // true
  */
-import { hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { isTandemError, TandemError } from '../errors.js';
 import { BACKUP_METHODS, CURVES, type BackupMethodName, type Curve } from '../types.js';
@@ -71,6 +71,11 @@ export interface ShareResult {
   readonly share: Uint8Array;
   /** The key's public point, hex: compressed secp256k1 (33 bytes) or ed25519 (32 bytes). */
   readonly publicKey: string;
+  /**
+   * The id of the pair this run made (hex of the session id bound into the share): the custodian's
+   * outcome must name the same pair, or the client would file the share under another pair's id.
+   */
+  readonly pairId?: string;
 }
 
 export interface ClientMpc {
@@ -194,17 +199,25 @@ export function s4Request(request: ClientSignRequest, digest: Uint8Array): MpcSi
 // ---------------------------------------------------------------------------------------------------
 // Parties
 
-/** A party whose result is trimmed to the port's {share, publicKey} (the ECDSA results name more). */
-function shareParty(party: MpcParty<ShareResult>): MpcParty<ShareResult> {
+/**
+ * A party whose result is the port's {share, publicKey, pairId}: the ECDSA results name more, and the
+ * pair id is read back from the share the run produced, so it is the one the share is bound to.
+ */
+function shareParty(party: MpcParty<{ readonly share: Uint8Array; readonly publicKey: string }>, pairIdOf: (share: Uint8Array) => Uint8Array): MpcParty<ShareResult> {
   return {
     start: () => party.start(),
     receive(message) {
       const r = party.receive(message);
       if (r.result === undefined) return { messages: r.messages };
-      return { messages: r.messages, result: { share: r.result.share, publicKey: r.result.publicKey } };
+      const { share, publicKey } = r.result;
+      return { messages: r.messages, result: { share, publicKey, pairId: bytesToHex(pairIdOf(share)) } };
     },
   };
 }
+
+const signingPairId = (share: Uint8Array) => decodeClientShare(share).pairId;
+const backupPairId = (share: Uint8Array) => decodeBackupShare(share, 'client-backup').pairId;
+const frostPairId = (share: Uint8Array) => decodeFrostShare(share).pairId;
 
 type EcdsaSignState =
   | { readonly kind: 'new' }
@@ -317,8 +330,8 @@ export function clientMpc(): ClientMpc {
     generate(curve) {
       checkCurve(curve);
       return curve === 'SECP256K1'
-        ? ({ pid1, pid2 }) => shareParty(createKeygenP2({ pid1, pid2 }))
-        : ({ pid1, pid2 }) => createFrostKeygenP2({ pid1, pid2 });
+        ? ({ pid1, pid2 }) => shareParty(createKeygenP2({ pid1, pid2 }), signingPairId)
+        : ({ pid1, pid2 }) => shareParty(createFrostKeygenP2({ pid1, pid2 }), frostPairId);
     },
 
     backup(curve, signingShare, method) {
@@ -327,10 +340,10 @@ export function clientMpc(): ClientMpc {
       const share = copyOf(signingShare, 'share');
       if (curve === 'SECP256K1') {
         secpPublicKey(share, 'client-signing');
-        return ({ pid1, pid2 }) => shareParty(createBackupP2({ pid1, pid2, share: share.slice(), method }));
+        return ({ pid1, pid2 }) => shareParty(createBackupP2({ pid1, pid2, share: share.slice(), method }), backupPairId);
       }
       edPublicKey(share, 'client-signing');
-      return ({ pid1, pid2 }) => createFrostBackupP2({ pid1, pid2, share: share.slice(), method });
+      return ({ pid1, pid2 }) => shareParty(createFrostBackupP2({ pid1, pid2, share: share.slice(), method }), frostPairId);
     },
 
     recover(curve, backupShare) {
@@ -338,10 +351,10 @@ export function clientMpc(): ClientMpc {
       const share = copyOf(backupShare, 'share');
       if (curve === 'SECP256K1') {
         secpPublicKey(share, 'client-backup');
-        return ({ pid1, pid2 }) => shareParty(createRecoverP2({ pid1, pid2, share: share.slice() }));
+        return ({ pid1, pid2 }) => shareParty(createRecoverP2({ pid1, pid2, share: share.slice() }), signingPairId);
       }
       edPublicKey(share, 'client-backup');
-      return ({ pid1, pid2 }) => createFrostRecoverP2({ pid1, pid2, share: share.slice() });
+      return ({ pid1, pid2 }) => shareParty(createFrostRecoverP2({ pid1, pid2, share: share.slice() }), frostPairId);
     },
 
     sign(curve, signingShare, request, message) {

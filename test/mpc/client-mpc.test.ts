@@ -163,7 +163,9 @@ describe('SECP256K1 (ECDSA-2PC, the client is P2)', () => {
   it('generate: both parties agree on Q, in the custodian’s format (compressed hex), and publicKeyOf reads it back', () => {
     expect(gen.client.publicKey).toBe(gen.custodian.publicKey);
     expect(gen.client.publicKey).toMatch(/^0[23][0-9a-f]{64}$/);
-    expect(Object.keys(gen.client).sort()).toEqual(['publicKey', 'share']);
+    // The pair the run made, as the custodian names it: the session id bound into both shares.
+    expect(Object.keys(gen.client).sort()).toEqual(['pairId', 'publicKey', 'share']);
+    expect(gen.client.pairId).toBe(bytesToHex(decodeCustodianShare(gen.custodian.share).pairId));
     expect(mpc.publicKeyOf('SECP256K1', gen.client.share)).toBe(gen.client.publicKey);
     expect(decodeClientShare(gen.client.share).pid2).toEqual(s.pid2);
   });
@@ -171,7 +173,8 @@ describe('SECP256K1 (ECDSA-2PC, the client is P2)', () => {
   it('backup: a client backup share of the same key, which publicKeyOf reads and which cannot sign', () => {
     expect(backup.client.publicKey).toBe(gen.client.publicKey);
     expect(backup.custodian.publicKey).toBe(gen.client.publicKey);
-    expect(Object.keys(backup.client).sort()).toEqual(['publicKey', 'share']);
+    expect(Object.keys(backup.client).sort()).toEqual(['pairId', 'publicKey', 'share']);
+    expect(backup.client.pairId).toBe(bytesToHex(decodeBackupShare(backup.custodian.share, 'custodian-backup').pairId));
     expect(decodeBackupShare(backup.client.share, 'client-backup').method).toBe('PASSWORD');
     expect(mpc.publicKeyOf('SECP256K1', backup.client.share)).toBe(gen.client.publicKey);
     expect(errorCode(() => mpc.sign('SECP256K1', backup.client.share, raw(rawDigest('x')), rawDigest('x')))).toBe('MALFORMED_MESSAGE');
