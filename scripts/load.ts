@@ -237,13 +237,18 @@ async function main(options: Options): Promise<number> {
   const all = Object.values(results);
   const errors = all.reduce((n, r) => n + r.errors, 0);
   const lost = all.reduce((n, r) => n + r.lost_wallets, 0);
+  if (overran) return 3;
   console.log(`\n${errors === 0 && lost === 0 ? 'ok' : 'FAILED'}: ${errors} errors, ${lost} lost wallets`);
   if (options.json) console.log(JSON.stringify({ ...results, errors, lost_wallets: lost, clients: options.clients, seconds: options.seconds, rate_limits: LOAD_RATE_LIMITS }));
   return errors === 0 && lost === 0 ? 0 : 1;
 }
 
+/** Set once the deadline has passed: whatever the run still reports then is not a result, and it exits 3. */
+let overran = false;
+
 /** Past the deadline: whatever is still running, the custodians are stopped and their databases removed. */
 async function overrun(deadlineS: number): Promise<never> {
+  overran = true;
   process.stderr.write(`load: the ${deadlineS} s deadline passed; stopping the custodians\n`);
   await abandonAll();
   process.exit(3);
@@ -257,13 +262,16 @@ try {
   process.exit(2);
 }
 const deadline = setTimeout(() => void overrun(options.deadlineS), options.deadlineS * 1000);
+// Once the deadline has passed, overrun() owns the exit (3): the checks it cut short (a custodian stopped
+// under a wallet's final signature, say) are not lost wallets.
 main(options).then(
   (code) => {
     clearTimeout(deadline);
-    process.exit(code);
+    if (!overran) process.exit(code);
   },
   (err: unknown) => {
     clearTimeout(deadline);
+    if (overran) return;
     process.stderr.write(`load failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   },
