@@ -87,3 +87,10 @@ export interface WalletView {
   readonly signingPairs: readonly SigningPairView[];
   readonly backupPairs: readonly BackupPairView[];
 }
+
+/**
+ * The kinds of the custodian's sign-request schema (DESIGN §4): `raw` digests, and the typed kinds whose
+ * digest the custodian recomputes from the payload (src/chains/sign-request.ts).
+ */
+export const SIGN_REQUEST_KINDS = ['raw', 'eip191', 'eip712', 'evmTransaction', 'solanaMessage', 'solanaTransaction'] as const;
+export type SignRequestKind = (typeof SIGN_REQUEST_KINDS)[number];

@@ -8,6 +8,7 @@ import type {
   BackupPairView,
   Curve,
   SigningPairView,
+  SignRequestKind,
   WalletView,
 } from '../types.js';
 
@@ -74,7 +75,7 @@ export type PartyFactory<Result> = (session: SessionInfo) => Party<Result>;
 
 /** A sign request as the custodian's schema has it; `raw` digests are marked as such. */
 export interface SignRequest {
-  readonly kind: 'raw' | 'eip191' | 'eip712' | 'evmTransaction' | 'solanaMessage' | 'solanaTransaction';
+  readonly kind: SignRequestKind;
   /** Hex. */
   readonly digest: string;
   readonly payload?: unknown;

@@ -13,10 +13,9 @@ import { getBase64Codec, getCompiledTransactionMessageDecoder } from '@solana/ki
 import { hashMessage, hashTypedData, keccak256, parseTransaction, type Hex, type TypedDataDefinition } from 'viem';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { TandemError } from '../errors.js';
-import type { Curve } from '../types.js';
+import { SIGN_REQUEST_KINDS, type Curve, type SignRequestKind } from '../types.js';
 
-export const SIGN_REQUEST_KINDS = ['raw', 'eip191', 'eip712', 'evmTransaction', 'solanaMessage', 'solanaTransaction'] as const;
-export type SignRequestKind = (typeof SIGN_REQUEST_KINDS)[number];
+export { SIGN_REQUEST_KINDS, type SignRequestKind };
 
 export type SignRequestPayload = {
   readonly raw: undefined;

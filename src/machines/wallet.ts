@@ -8,7 +8,7 @@ import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { createActor, waitFor, type Actor, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
 import type { BackupMethod, BackupMethodOptions, CiphertextStore, ClientMpc, Custodian, Keychain, SignRequest } from '../adapters/ports.js';
 import { fromSerialized, TandemError } from '../errors.js';
-import { CURVES, type BackupMethodName, type Curve, type ProgressStatus } from '../types.js';
+import { CURVES, SIGN_REQUEST_KINDS, type BackupMethodName, type Curve, type ProgressStatus } from '../types.js';
 import { addressOf } from './address.js';
 import { completedMethods, confirmedCurves, recoveryTargets, signingAggregate, type WalletDetail } from './detail.js';
 import { sanitizingInspector } from './inspect.js';
@@ -327,8 +327,6 @@ function checkMethodOptions(
   backupMethods[method]?.checkOptions?.(methodOptions, purpose);
 }
 
-const SIGN_KINDS: readonly SignRequest['kind'][] = ['raw', 'eip191', 'eip712', 'evmTransaction', 'solanaMessage', 'solanaTransaction'];
-
 /**
  * The shape the machine can carry: a known kind, a 0x-hex digest, and a payload that survives JSON as it
  * is (it travels to the custodian as JSON and sits in the persisted snapshot while the signature runs).
@@ -337,7 +335,7 @@ const SIGN_KINDS: readonly SignRequest['kind'][] = ['raw', 'eip191', 'eip712', '
 function checkSignRequestShape(request: SignRequest): { kind: SignRequest['kind']; digest: string; payload?: unknown } {
   const invalid = (message: string) => new TandemError('INVALID_INPUT', { message });
   if (typeof request !== 'object' || request === null) throw invalid('A sign request is { kind, digest, payload? }.');
-  if (!SIGN_KINDS.includes(request.kind)) throw invalid('Unknown sign request kind.');
+  if (!(SIGN_REQUEST_KINDS as readonly string[]).includes(request.kind)) throw invalid('Unknown sign request kind.');
   if (typeof request.digest !== 'string' || !/^0x([0-9a-fA-F]{2})+$/.test(request.digest)) throw invalid('The digest must be 0x-prefixed hex.');
   const digest = request.digest.slice(2).toLowerCase();
   if (request.kind === 'raw') {
