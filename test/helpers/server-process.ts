@@ -15,7 +15,7 @@ export interface ServerProcess {
   readonly child: ChildProcess;
   readonly databasePath: string;
   output(): string;
-  /** SIGTERM, and the exit code. */
+  /** SIGTERM, and the exit code once the process has exited and its output has been read to the end. */
   stop(): Promise<number | null>;
 }
 
@@ -56,7 +56,8 @@ export async function startServerProcess(databasePath: string, extra: Record<str
     child.stdout!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening:\n${out}`)));
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': by then the child's stdout and stderr have been read to the end, so output() is complete.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return {
     url,
     child,

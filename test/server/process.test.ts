@@ -102,11 +102,13 @@ describe('the custodian process', () => {
       const c = (await call(verbose, 'POST', '/v1/operator/clients', { key: OPERATOR_KEY, body: {} })).body;
       await call(verbose, 'GET', '/v1/wallet', { key: c.apiKey });
       await call(verbose, 'PUT', '/v1/wallet/backup-pairs/bkp_1/ciphertext', { key: c.apiKey, raw: new Uint8Array([0xde, 0xad, 0xbe, 0xef]), headers: { 'idempotency-key': 'key-00000009' } });
+      // The process writes its logs asynchronously: read them once it has exited and its output is drained.
+      expect(await verbose.stop()).toBe(0);
       const logs = verbose.output();
       expect(logs).toContain('"url":"/v1/wallet"');
       for (const secret of [OPERATOR_KEY, c.apiKey, c.apiKey.split('_')[2]!, 'deadbeef', '3q2+7w==']) expect(logs).not.toContain(secret);
     } finally {
-      await verbose.stop();
+      if (verbose.child.exitCode === null && verbose.child.signalCode === null) await verbose.stop();
     }
   });
 
