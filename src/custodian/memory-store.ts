@@ -92,11 +92,17 @@ function txOver(t: Tables): StoreTx {
     getLease: async (walletId) => t.leases.get(walletId),
     putLease: async (l) => void t.leases.set(l.walletId, l),
     deleteLease: async (walletId) => void t.leases.delete(walletId),
+    deleteAllLeases: async () => void t.leases.clear(),
     getIdempotency: async (walletId, key) => t.idempotency.get(`${walletId}\u0000${key}`),
     putIdempotency: async (r) => void t.idempotency.set(`${r.walletId}\u0000${r.key}`, r),
     getPresignature: async (sid) => t.presignatures.get(sid),
     listPresignatures: async (walletId, pairId) => byWallet(t.presignatures, walletId).filter((r) => r.pairId === pairId),
     putPresignature: async (r) => void t.presignatures.set(r.sid, r),
+    listUnusedPresignatures: async (expiresBy, limit) =>
+      [...t.presignatures.values()]
+        .filter((r) => !r.used && (expiresBy === null || r.expiresAt <= expiresBy))
+        .sort((a, b) => a.expiresAt - b.expiresAt)
+        .slice(0, limit),
     getStepUp: async (walletId, method: BackupMethodName) => t.stepUps.get(`${walletId}\u0000${method}`),
     putStepUp: async (r) => void t.stepUps.set(`${r.walletId}\u0000${r.method}`, r),
     deleteStepUp: async (walletId, method) => void t.stepUps.delete(`${walletId}\u0000${method}`),

@@ -43,7 +43,11 @@ export interface CustodianRulesOptions {
   readonly newId?: (prefix: string) => string;
   /** Outstanding (unused, unexpired) presignatures allowed per signing pair (ECDSA-2PC §4 rule 7). */
   readonly presignatureCap?: number;
-  /** How long an unused presignature lives before it is burned. */
+  /**
+   * How long an unused presignature lives before it is burned: the deadline for its S4. Only the session
+   * that made it can use it (the client's half lives in that session's memory), so it should not outlive a
+   * silent session; the server sets it to the session idle timeout. 60 s by default.
+   */
   readonly presignatureTtlMs?: number;
   /** Consecutive Π_sign failures that lock a pair as a suspected compromised client (§5.2). */
   readonly signFailureLockThreshold?: number;
@@ -80,7 +84,7 @@ export class CustodianRules {
     this.leaseTtlMs = options.leaseTtlMs ?? 60_000;
     this.newId = options.newId ?? defaultId;
     this.presignatureCap = options.presignatureCap ?? 4;
-    this.presignatureTtlMs = options.presignatureTtlMs ?? 10 * 60_000;
+    this.presignatureTtlMs = options.presignatureTtlMs ?? 60_000;
     this.signFailureLockThreshold = options.signFailureLockThreshold ?? 3;
   }
 
@@ -155,6 +159,15 @@ export class CustodianRules {
       const current = await tx.getLease(args.walletId);
       if (current?.token === args.token) await tx.deleteLease(args.walletId);
     });
+  }
+
+  /**
+   * For the start-up of the only instance on its database (SQLite): the sessions that held leases died
+   * with the previous process, so their wallets need not wait out the lease TTL. Fencing is unaffected:
+   * tokens live on the wallet and keep growing.
+   */
+  async releaseAllLeases(): Promise<void> {
+    await this.store.transaction((tx) => tx.deleteAllLeases());
   }
 
   // ---- signing pairs -------------------------------------------------------------------------------
@@ -726,6 +739,27 @@ export class CustodianRules {
     await this.store.transaction(async (tx) => {
       for (const p of await tx.listSigningPairs(walletId)) await burnPresignatures(tx, p);
     });
+  }
+
+  /**
+   * The sweep (ECDSA-2PC §4 rule 4): burns unused presignatures no session can use any more — those past
+   * their TTL, or with `all`, every unused one (a single-instance custodian at start-up: no session survives
+   * a restart, so whatever a crashed process left between S2 and S4 is an orphan). Burning erases the
+   * secret, so nothing is kept that could sign, and the orphans stop counting against the cap. Returns how
+   * many were burned; works in batches so no transaction grows with the table.
+   */
+  async burnStalePresignatures(options: { all?: boolean } = {}): Promise<number> {
+    const batch = 100;
+    let burnedCount = 0;
+    for (;;) {
+      const n = await this.store.transaction(async (tx) => {
+        const stale = await tx.listUnusedPresignatures(options.all ? null : this.clock(), batch);
+        for (const r of stale) await tx.putPresignature(burned(r));
+        return stale.length;
+      });
+      burnedCount += n;
+      if (n < batch) return burnedCount;
+    }
   }
 
   private async checkPresign(tx: StoreTx, walletId: string, pairId: string): Promise<void> {

@@ -149,11 +149,18 @@ export interface StoreTx {
   getLease(walletId: string): Promise<LeaseRecord | undefined>;
   putLease(lease: LeaseRecord): Promise<void>;
   deleteLease(walletId: string): Promise<void>;
+  /** Every wallet's lease: for the start-up of the only instance on a database, whose sessions all died. */
+  deleteAllLeases(): Promise<void>;
   getIdempotency(walletId: string, key: string): Promise<IdempotencyRecord | undefined>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;
   getPresignature(sid: string): Promise<PresignatureRecord | undefined>;
   listPresignatures(walletId: string, pairId: string): Promise<PresignatureRecord[]>;
   putPresignature(record: PresignatureRecord): Promise<void>;
+  /**
+   * Unused presignatures of every wallet, soonest to expire first, at most `limit`: those expiring at or
+   * before `expiresBy`, or all of them when it is null (the sweep that burns what no session can use).
+   */
+  listUnusedPresignatures(expiresBy: number | null, limit: number): Promise<PresignatureRecord[]>;
   getStepUp(walletId: string, method: BackupMethodName): Promise<StepUpRecord | undefined>;
   putStepUp(record: StepUpRecord): Promise<void>;
   deleteStepUp(walletId: string, method: BackupMethodName): Promise<void>;

@@ -19,6 +19,7 @@ import type { Store } from '../custodian/store.js';
 import { PostgresStore } from './store/postgres.js';
 import { postgresServerData, sqliteServerData, type ServerData } from './store/server-data.js';
 import { SqliteStore } from './store/sqlite.js';
+import { toTandemError } from '../errors.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -31,7 +32,24 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
   const db = await openDatabase(config);
   const keys = { current: config.masterKeyId, keys: new Map([[config.masterKeyId, config.masterKey]]) };
   const store = encryptedStore(db.store, keys);
-  const rules = new CustodianRules({ leaseTtlMs: config.leaseTtlMs, ...(config.hooks ? { hooks: httpHooks(config.hooks) } : {}), ...rulesOptions, store });
+  const rules = new CustodianRules({
+    leaseTtlMs: config.leaseTtlMs,
+    // A presignature is usable only by its own session, which ends when silent this long (the idle timeout).
+    presignatureTtlMs: config.leaseTtlMs,
+    ...(config.hooks ? { hooks: httpHooks(config.hooks) } : {}),
+    ...rulesOptions,
+    store,
+  });
+  // No session survives a restart. One SQLite custodian is the only instance on its file, so every lease
+  // there is held by a session of a dead process, and every unused presignature was left by a process that
+  // died between S2 and S4 (or came back with a restored file, ECDSA-2PC §4): release and burn them all
+  // before serving. Instances sharing PostgreSQL may have live sessions; there leases expire by their TTL
+  // and the sweep below burns presignatures once they expire.
+  if (db.singleInstance) await rules.releaseAllLeases();
+  await rules.burnStalePresignatures({ all: db.singleInstance });
+  const sweep = new PresignatureSweep(rules, Math.min(Math.max(Math.floor(config.leaseTtlMs / 2), 1000), 30_000), (err) =>
+    log?.warn({ code: toTandemError(err).code }, 'the presignature sweep failed; it runs again'),
+  );
   // Made on first start and kept: the identity clients pin, and the one-time integer-commitment parameters.
   const identity = await loadOrCreateIdentity(db.data, keys);
   const ic = await loadOrCreateIcBundle(db.data, nodePrimeSource);
@@ -77,6 +95,7 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
   log = app.log;
   const url = await app.listen({ host: config.host, port: config.port });
   selfManaged.start();
+  sweep.start();
   ready = true;
   let closing: Promise<void> | null = null;
   return {
@@ -91,6 +110,7 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
         await app.close();
         // Deliveries under way finish (each bounded by the webhook timeout); the rest wait in the outbox.
         await selfManaged.stop();
+        await sweep.stop();
         await db.close();
       })();
       return closing;
@@ -98,8 +118,39 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
   };
 }
 
+/** Burns expired presignatures every `intervalMs`, one sweep at a time, until stopped. */
+class PresignatureSweep {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly rules: CustodianRules,
+    private readonly intervalMs: number,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  start(): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setInterval(() => {
+      this.running = this.running.then(() => (this.stopped ? undefined : this.rules.burnStalePresignatures().then(() => undefined, this.onError)));
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** No new sweep starts; the one under way finishes (the database is still open). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}
+
 interface Database {
   readonly store: Store;
+  /** Whether this process is the only one using the database (SQLite) or may share it (PostgreSQL). */
+  readonly singleInstance: boolean;
   readonly data: ServerData;
   close(): Promise<void>;
 }
@@ -109,8 +160,8 @@ async function openDatabase(config: ServerConfig): Promise<Database> {
   if (/^postgres(ql)?:\/\//.test(config.databasePath)) {
     const pg = new PostgresStore({ connectionString: config.databasePath, schema: config.databaseSchema });
     await pg.whenReady();
-    return { store: pg, data: postgresServerData(pg.pool, pg.whenReady()), close: () => pg.close() };
+    return { store: pg, data: postgresServerData(pg.pool, pg.whenReady()), singleInstance: false, close: () => pg.close() };
   }
   const sqlite = new SqliteStore(config.databasePath);
-  return { store: sqlite, data: sqliteServerData(sqlite.db), close: async () => sqlite.close() };
+  return { store: sqlite, data: sqliteServerData(sqlite.db), singleInstance: true, close: async () => sqlite.close() };
 }

@@ -55,6 +55,8 @@ export interface SessionDeps {
   readonly selfManaged?: SelfManagedBackups;
   /** Abuse limits: a session start counts per address and per key, and a wrong key toward the lockout. */
   readonly limits?: AbuseLimits;
+  /** Where a session reports what it could not clean up (the app's logger by default). */
+  readonly log?: { warn(fields: Record<string, unknown>, message: string): void };
 }
 
 type StartFrame =
@@ -180,7 +182,7 @@ export function registerSessions(app: FastifyInstance, deps: SessionDeps): Sessi
           throw err;
         });
         deps.limits?.countKey(client.keyId);
-        driver = await makeDriver(deps, client, frame);
+        driver = await makeDriver({ ...deps, log: deps.log ?? app.log }, client, frame);
         started = frame;
         send({ type: 'ready', op: frame.op, curve: frame.curve, pid1: bytesToHex(deps.identity.pid), pid2: bytesToHex(clientPid(client.keyId)), ...driver.ready });
         for (const m of await driver.start()) send(m);
@@ -525,8 +527,14 @@ async function ecdsaSignDriver(
       return { messages: [out.answer], outcome: { op: 'sign', pairId, signature: bytesToHex(out.answer) } };
     },
     async close() {
-      // A presignature whose session ended before its S4 is burned, not left for later (§4 rule 4).
-      if (sidHex !== null && !done) await rules.recordSignFailure({ walletId, pairId, sid: sidHex, reason: 'abort' }).catch(() => undefined);
+      // A presignature whose session ended before its S4 is burned, not left for later (§4 rule 4). If the
+      // store refuses now (busy, gone), the presignature is past use anyway once its TTL — the session's
+      // idle timeout — has passed, and the server's sweep burns it then.
+      if (sidHex !== null && !done) {
+        await rules.recordSignFailure({ walletId, pairId, sid: sidHex, reason: 'abort' }).catch((err: unknown) => {
+          deps.log?.warn({ walletId, pairId, code: toTandemError(err).code }, 'a presignature could not be burned at the end of its session; the sweep burns it once it expires');
+        });
+      }
     },
   };
 }

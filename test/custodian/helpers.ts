@@ -46,6 +46,7 @@ export interface Harness {
 export interface HarnessOptions {
   readonly hooks?: Partial<CustodianHooks>;
   readonly leaseTtlMs?: number;
+  readonly presignatureCap?: number;
 }
 
 export function makeHarness(options: HarnessOptions = {}): Harness {
@@ -67,6 +68,7 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
     clock: () => clock.now,
     newId,
     leaseTtlMs: options.leaseTtlMs ?? LEASE_TTL,
+    ...(options.presignatureCap !== undefined ? { presignatureCap: options.presignatureCap } : {}),
     ...(options.hooks ? { hooks: options.hooks } : {}),
   });
   let k = 0;

@@ -185,4 +185,19 @@ describe('the wallet lease', () => {
     now += 1;
     await expect(rules.acquireLease({ walletId: w.walletId, operation: 'generate', holder: 'b' })).resolves.toMatchObject({ token: 2 });
   });
+
+  it('releaseAllLeases (start-up of the only instance) frees every wallet; tokens keep growing, so a stale holder stays fenced', async () => {
+    const h = makeHarness();
+    await h.rules.createWallet({ walletId: 'w1' });
+    await h.rules.createWallet({ walletId: 'w2' });
+    const old = await h.rules.acquireLease({ walletId: 'w1', operation: 'generate', holder: 'dead' });
+    await h.rules.acquireLease({ walletId: 'w2', operation: 'backup', holder: 'dead' });
+    await h.rules.releaseAllLeases();
+    expect((await rawState(h.store, 'w1')).lease).toBeUndefined();
+    expect((await rawState(h.store, 'w2')).lease).toBeUndefined();
+    const next = await h.rules.acquireLease({ walletId: 'w1', operation: 'generate', holder: 'new' });
+    expect(next.token).toBe(old.token + 1);
+    await expect(recordGen(h, 'w1', old.token)).rejects.toMatchObject({ code: 'STALE_LEASE' });
+    await h.rules.acquireLease({ walletId: 'w2', operation: 'generate', holder: 'new' });
+  });
 });

@@ -112,6 +112,42 @@ describe('presignatures', () => {
     expect(await record(other.h, 2)).toMatchObject({ used: true, secret: null });
   });
 
+  it('sweeps: burns expired presignatures of every wallet, or every unused one at a start-up', async () => {
+    const a = await setup();
+    await presign(a.h, a.walletId, a.pairId, 1);
+    a.h.clock.advance(30_000);
+    await presign(a.h, a.walletId, a.pairId, 2);
+    await presign(a.h, a.walletId, a.pairId, 3);
+    await a.h.rules.usePresignature({ walletId: a.walletId, pairId: a.pairId, sid: sid(3), s4: s4(3) });
+    await a.h.rules.recordSignature({ walletId: a.walletId, sid: sid(3), answer: bytes(0xcc) });
+    // Nothing has expired yet: the sweep leaves everything as it was.
+    expect(await a.h.rules.burnStalePresignatures()).toBe(0);
+    expect(await record(a.h, 1)).toMatchObject({ used: false, secret: bytes(1, 1, 1) });
+    // The first is past its TTL (60 s by default), the second not: only the first is burned.
+    a.h.clock.advance(30_000);
+    expect(await a.h.rules.burnStalePresignatures()).toBe(1);
+    expect(await record(a.h, 1)).toMatchObject({ used: true, secret: null, s4Hash: null });
+    expect(await record(a.h, 2)).toMatchObject({ used: false, secret: bytes(2, 2, 2) });
+    // A used one keeps its answer for a byte-identical resend.
+    await expect(a.h.rules.usePresignature({ walletId: a.walletId, pairId: a.pairId, sid: sid(3), s4: s4(3) })).resolves.toEqual({ kind: 'cached', answer: bytes(0xcc) });
+    // At a start-up every unused one goes, expired or not.
+    expect(await a.h.rules.burnStalePresignatures({ all: true })).toBe(1);
+    expect(await record(a.h, 2)).toMatchObject({ used: true, secret: null });
+    await expect(a.h.rules.usePresignature({ walletId: a.walletId, pairId: a.pairId, sid: sid(2), s4: s4(2) })).rejects.toMatchObject({ code: 'SIGN_FAILED' });
+    expect(await a.h.rules.burnStalePresignatures({ all: true })).toBe(0);
+  });
+
+  it('sweeps more presignatures than one batch, across wallets, and frees the cap', async () => {
+    const { h, walletId, pairId } = await setup({ presignatureCap: 150 });
+    for (let i = 1; i <= 150; i++) await presign(h, walletId, pairId, i);
+    await expect(h.rules.assertCanPresign({ walletId, pairId })).rejects.toMatchObject({ code: 'PRESIGNATURE_LIMIT', details: { cap: 150 } });
+    const other = await walletWithBackup(h, 'wallet-2');
+    await presign(h, other.walletId, other.signing.pairId, 151);
+    expect(await h.rules.burnStalePresignatures({ all: true })).toBe(151);
+    for (const n of [1, 100, 101, 150, 151]) expect(await record(h, n)).toMatchObject({ used: true, secret: null });
+    await presign(h, walletId, pairId, 152);
+  });
+
   it('burns every presignature of a wallet after a database restore', async () => {
     const { h, walletId, pairId } = await setup();
     await presign(h, walletId, pairId, 1);

@@ -14,7 +14,8 @@
  *
  * The harness plays the operator where DESIGN §4 gives it a part: it retries webhook deliveries that ran out
  * of attempts. A finding this harness made that the property does not reach by chance (four custodian
- * crashes inside ECDSA signatures) has its own reproduction in orphaned-presignatures.test.ts.
+ * crashes inside ECDSA signatures left orphaned presignatures that filled the cap; fixed) has its own
+ * regression test in orphaned-presignatures.test.ts.
  *
  * Cost: a run is one custodian process and one wallet (seconds of ECDSA per operation), so the run count is
  * small and the seed fixed; docs/faults-results.md has the figures. A failure prints its seed, path and

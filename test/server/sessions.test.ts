@@ -303,6 +303,33 @@ describe('MPC sessions over WebSocket', () => {
     expect(again.outcome).toMatchObject({ op: 'generate', pair: { status: 'STORED_DATABASE' } });
   });
 
+  it('a custodian killed in the middle of a session holds no lease after its restart (SQLite: the only instance)', async () => {
+    const fresh = (await call(server, 'POST', '/v1/operator/clients', { key: OPERATOR_KEY, body: {} })).body as { walletId: string; apiKey: string };
+    let killed: Promise<number | null> | null = null;
+    const end = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'SECP256K1', idempotencyKey: 'gen-kill-0001' }, ({ pid1, pid2 }) => {
+      const party = createKeygenP2({ pid1, pid2 });
+      return {
+        start: () => party.start(),
+        receive: (m: Uint8Array) => {
+          // SIGKILL mid-run: no shutdown, so the lease (TTL 60 s) stays in the database.
+          if (killed === null) {
+            const dying = server.child;
+            killed = new Promise((resolve) => dying.once('close', resolve));
+            dying.kill('SIGKILL');
+          }
+          return party.receive(m);
+        },
+      };
+    });
+    await killed;
+    expect(end.outcome).toBeUndefined();
+    server = await startServerProcess(`${dir.path}/custodian.db`);
+    // The restarted process knows no session of the dead one can come back: the wallet is free at once.
+    const again = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'SECP256K1', idempotencyKey: 'gen-kill-0002' }, ({ pid1, pid2 }) => createKeygenP2({ pid1, pid2 }));
+    expect(again.error).toBeUndefined();
+    expect(again.outcome).toMatchObject({ op: 'generate', pair: { status: 'STORED_DATABASE' } });
+  });
+
   it('releases the custodian backup shares for eject only inside the operator window', async () => {
     expect(await call(server, 'POST', '/v1/wallet/eject', { key: client.apiKey })).toMatchObject({ status: 403, body: { error: { code: 'EJECT_NOT_ALLOWED' } } });
     expect((await call(server, 'POST', `/v1/operator/clients/${client.walletId}/eject`, { key: client.apiKey, body: { ttlSeconds: 1 } })).status).toBe(401);

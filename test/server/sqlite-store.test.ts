@@ -42,10 +42,10 @@ describe('SqliteStore', () => {
   it('migrates once, and refuses a database from a newer release', () => {
     const file = tempFile();
     const a = new SqliteStore(file);
-    expect(a.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+    expect(a.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
     a.close();
     const b = new SqliteStore(file);
-    expect(b.db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 5 });
+    expect(b.db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 6 });
     b.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('from the future');
     b.close();
     expect(() => new SqliteStore(file)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));

@@ -151,6 +151,11 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     name: 'ciphertexts kept by the app: their digest',
     sql: `ALTER TABLE backup_pairs ADD COLUMN ciphertext_digest TEXT;`,
   },
+  {
+    version: 6,
+    name: 'unused presignatures by expiry, for the sweep that burns them',
+    sql: `CREATE INDEX presignatures_unused ON presignatures (expires_at) WHERE used = 0;`,
+  },
 ];
 
 /** The same schema for PostgreSQL (BYTEA for blobs, BIGINT for times; `seq` keeps insertion order). */
@@ -300,5 +305,10 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     version: 5,
     name: 'ciphertexts kept by the app: their digest',
     sql: `ALTER TABLE backup_pairs ADD COLUMN ciphertext_digest TEXT;`,
+  },
+  {
+    version: 6,
+    name: 'unused presignatures by expiry, for the sweep that burns them',
+    sql: `CREATE INDEX presignatures_unused ON presignatures (expires_at) WHERE NOT used;`,
   },
 ];
