@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   POLICY_REFUSED: "The operator's signing policy refused this request.",
   PRESIGNATURE_LIMIT: 'Too many presignatures are outstanding for this signing pair.',
   RATE_LIMITED: 'Too many requests; try again after a moment.',
+  STORE_BUSY: "The custodian's database is busy; try again in a moment.",
   STALE_LEASE: 'The operation lost its lease on the wallet.',
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was already used for a different request.',
   KEYCHAIN_FAILED: 'The device keychain failed.',
@@ -142,7 +143,8 @@ export function fromSerialized(e: SerializedError): TandemError {
 /**
  * EIP-1193 provider error codes for the errors a provider can surface (the chains issue uses this).
  * 4001 user rejected, 4100 unauthorised, 4200 unsupported, 4900 disconnected, -32602 invalid params,
- * -32603 internal, and -32005 limit exceeded (EIP-1474's code, which providers use for rate limits).
+ * -32603 internal, -32005 limit exceeded (EIP-1474's code, which providers use for rate limits) and -32002
+ * resource unavailable (EIP-1474; a busy custodian database).
  */
 export const EIP1193_CODES: Readonly<Partial<Record<ErrorCode, number>>> = {
   POLICY_REFUSED: 4001,
@@ -158,6 +160,7 @@ export const EIP1193_CODES: Readonly<Partial<Record<ErrorCode, number>>> = {
   INVALID_INPUT: -32602,
   PASSWORD_TOO_WEAK: -32602,
   RATE_LIMITED: -32005,
+  STORE_BUSY: -32002,
 };
 
 export function eip1193Code(err: TandemError): number {

@@ -29,6 +29,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   RATE_LIMITED: 429,
   /** The operator's own backend (webhook) failed: a gateway error, worth retrying. */
   WEBHOOK_FAILED: 502,
+  /** The database stayed locked past the busy timeout, or its transactions kept conflicting: retry. */
+  STORE_BUSY: 503,
 };
 
 export function httpStatusOf(code: ErrorCode): number {
@@ -43,5 +45,6 @@ export function errorBody(err: unknown): { status: number; body: { error: Serial
 /** `Retry-After` (whole seconds, rounded up) for a refusal that says how long to wait; the body has the milliseconds. */
 function headersOf(e: TandemError): Record<string, string> {
   const ms = e.details['retryAfterMs'];
+  if (e.code === 'STORE_BUSY') return { 'retry-after': '1' };
   return e.code === 'RATE_LIMITED' && typeof ms === 'number' && ms > 0 ? { 'retry-after': String(Math.ceil(ms / 1000)) } : {};
 }

@@ -91,7 +91,7 @@ describe('presignatures of sessions that can no longer finish', () => {
 
   it('a session that ends while the store is busy still has its presignature burned, by the sweep', { timeout: 120_000 }, async () => {
     // Locked from S4 until well after the session failed and closed: both the use and the burn time out.
-    expect(await signUnder({ kind: 'dbLock', at: S4[0], holdMs: 2 * SERVER_BUSY_TIMEOUT_MS + 2000 }, 0)).toBe('INTERNAL');
+    expect(await signUnder({ kind: 'dbLock', at: S4[0], holdMs: 2 * SERVER_BUSY_TIMEOUT_MS + 2000 }, 0)).toBe('STORE_BUSY');
     // The presignature expires with the session idle timeout (TANDEM_LEASE_TTL_MS, 5 s here) and the
     // sweep, every half of it, burns it: no restart is needed.
     await eventually(unusedPresignatures, 0, 30_000);

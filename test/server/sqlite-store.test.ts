@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CustodianRules } from '../../src/custodian/rules.js';
 import { sqliteServerData } from '../../src/server/store/server-data.js';
@@ -64,6 +65,26 @@ describe('SqliteStore', () => {
     ).rejects.toThrow('boom');
     expect((await rules.getWallet(walletId)).archived).toBe(false);
     expect(store.db.inTransaction).toBe(false);
+  });
+
+  it('a file locked past the busy timeout refuses with a retryable STORE_BUSY and changes nothing', async () => {
+    const file = tempFile();
+    const store = new SqliteStore(file, { busyTimeoutMs: 50 });
+    const rules = new CustodianRules({ store });
+    const { walletId } = await rules.createWallet();
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      await expect(rules.acquireLease({ walletId, operation: 'generate', holder: 'h' })).rejects.toMatchObject({ code: 'STORE_BUSY' });
+      await expect(rules.createWallet()).rejects.toMatchObject({ code: 'STORE_BUSY' });
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    // Free again: the refused lease was never granted, so the first real grant has token 1.
+    await expect(rules.acquireLease({ walletId, operation: 'generate', holder: 'h' })).resolves.toMatchObject({ token: 1 });
+    expect(store.db.prepare('SELECT count(*) AS n FROM wallets').get()).toEqual({ n: 1 });
+    store.close();
   });
 
   it('refuses to change or delete an audit entry', async () => {

@@ -72,7 +72,11 @@ export class PostgresStore implements Store {
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         const code = (err as { code?: unknown }).code;
-        if (typeof code === 'string' && RETRYABLE.has(code) && attempt < 8) continue;
+        if (typeof code === 'string' && RETRYABLE.has(code)) {
+          if (attempt < 8) continue;
+          // Still conflicting after eight tries: the database is too busy for this now; the app may retry.
+          throw new TandemError('STORE_BUSY', { details: { reason: 'contention' }, cause: err });
+        }
         throw err;
       } finally {
         client.release();

@@ -39,14 +39,18 @@ export class SqliteStore implements Store {
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
-      this.db.exec('BEGIN IMMEDIATE');
       try {
-        const result = await fn(this.tx);
-        this.db.exec('COMMIT');
-        return result;
+        this.db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(this.tx);
+          this.db.exec('COMMIT');
+          return result;
+        } catch (err) {
+          if (this.db.inTransaction) this.db.exec('ROLLBACK');
+          throw err;
+        }
       } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw err;
+        throw busyError(err) ?? err;
       }
     };
     const next = this.queue.then(run, run);
@@ -217,4 +221,13 @@ export function migrate(db: Database.Database, migrations: readonly Migration[])
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
     }).immediate();
   }
+}
+
+/**
+ * The file stayed locked past the busy timeout (another connection held it): a retryable `STORE_BUSY`,
+ * not an `INTERNAL` the app could not tell from a bug. The transaction was rolled back; nothing changed.
+ */
+function busyError(err: unknown): TandemError | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code) ? new TandemError('STORE_BUSY', { cause: err }) : null;
 }
