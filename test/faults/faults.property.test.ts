@@ -18,7 +18,7 @@
  * regression test in orphaned-presignatures.test.ts.
  *
  * Cost: a run is one custodian process and one wallet (seconds of ECDSA per operation), so the run count is
- * small and the seed fixed; docs/faults-results.md has the figures. A failure prints its seed, path and
+ * small and the seed fixed; docs/reliability.md has the figures. A failure prints its seed, path and
  * plan; replay it with TANDEM_FAULT_SEED and TANDEM_FAULT_PATH, widen with TANDEM_FAULT_RUNS and
  * TANDEM_FAULT_STEPS, narrate with TANDEM_FAULT_VERBOSE=1, shrink with TANDEM_FAULT_SHRINK=1 (shrinking
  * re-runs real processes: minutes).
@@ -58,7 +58,7 @@ import {
   type WireFault,
 } from './fault-harness.js';
 
-/** A seed whose six runs fire every kind of fault (checked when it was chosen; see docs/faults-results.md). */
+/** A seed whose six runs fire every kind of fault (checked when it was chosen; see docs/reliability.md). */
 const SEED = Number(process.env['TANDEM_FAULT_SEED'] ?? 333);
 const RUNS = Number(process.env['TANDEM_FAULT_RUNS'] ?? 6);
 const PATH = process.env['TANDEM_FAULT_PATH'];
@@ -139,7 +139,7 @@ function codeOf(err: unknown, label: string): ErrorCode {
   return err.code;
 }
 
-// ---- statistics for docs/faults-results.md ----------------------------------------------------------
+// ---- statistics for docs/reliability.md ----------------------------------------------------------
 
 const stats = {
   runs: 0,

@@ -350,6 +350,17 @@ export class Tally {
     return [...byTarget].map(([t, g]) => `${t} (${g.size}): ${[...g].join(', ')}`).join('\n');
   }
 
+  /**
+   * What the run prints: one line by default, and with TANDEM_HOSTILE_REPORT=1 the tables that
+   * docs/reliability.md is made from.
+   */
+  report(title: string): string {
+    const head = `${title}: ${this.records.length} attempts`;
+    return process.env['TANDEM_HOSTILE_REPORT'] === '1'
+      ? `${head}\n${this.table()}\n\nfield groups:\n${this.fields()}`
+      : `${head} (TANDEM_HOSTILE_REPORT=1 prints the table per message)`;
+  }
+
   /** Rows of `| on | message | attempts | outcomes |`. */
   table(): string {
     const rows = new Map<string, { on: string; target: string; n: number; outcomes: Map<string, number> }>();

@@ -55,7 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   dir.remove();
-  console.log(`hostile client (${DEPTH}):\n${tally.table()}\n\nfield groups:\n${tally.fields()}`);
+  console.log(tally.report(`hostile client (${DEPTH})`));
 });
 
 // ---- one session, driven by the real client party through a plan -----------------------------------------

@@ -548,7 +548,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   dir.remove();
-  console.log(`hostile custodian (${DEPTH}):\n${tally.table()}\n\nfield groups:\n${tally.fields()}`);
+  console.log(tally.report(`hostile custodian (${DEPTH})`));
 });
 
 function verifies(curve: Curve, publicKey: string, digest: Uint8Array, signature: Uint8Array): boolean {
