@@ -47,14 +47,14 @@ export async function startServer(config: ServerConfig, rulesOptions: Partial<Cu
   // and the sweep below burns presignatures once they expire.
   if (db.singleInstance) await rules.releaseAllLeases();
   await rules.burnStalePresignatures({ all: db.singleInstance });
-  const sweep = new PresignatureSweep(rules, Math.min(Math.max(Math.floor(config.leaseTtlMs / 2), 1000), 30_000), (err) =>
-    log?.warn({ code: toTandemError(err).code }, 'the presignature sweep failed; it runs again'),
-  );
   // Made on first start and kept: the identity clients pin, and the one-time integer-commitment parameters.
   const identity = await loadOrCreateIdentity(db.data, keys);
   const ic = await loadOrCreateIcBundle(db.data, nodePrimeSource);
   let ready = false;
   let log: FastifyInstance['log'] | null = null;
+  const sweep = new PresignatureSweep(rules, Math.min(Math.max(Math.floor(config.leaseTtlMs / 2), 1000), 30_000), (err) =>
+    log?.warn({ code: toTandemError(err).code }, 'the presignature sweep failed; it runs again'),
+  );
   const outbox = new BackupOutbox({ store, maxAttempts: config.webhook.maxAttempts, baseDelayMs: config.webhook.retryBaseMs });
   const selfManaged = new SelfManagedBackups({
     data: db.data,
