@@ -746,19 +746,26 @@ export class CustodianRules {
    * their TTL, or with `all`, every unused one (a single-instance custodian at start-up: no session survives
    * a restart, so whatever a crashed process left between S2 and S4 is an orphan). Burning erases the
    * secret, so nothing is kept that could sign, and the orphans stop counting against the cap. Returns how
-   * many were burned; works in batches so no transaction grows with the table.
+   * many were burned. It reads a batch, then burns each record in a transaction of its own that looks at
+   * that one row again: a sweep that wrote while holding its scan would conflict with every signature
+   * being made meanwhile (PostgreSQL's serializable snapshots lock the scanned index pages).
    */
   async burnStalePresignatures(options: { all?: boolean } = {}): Promise<number> {
     const batch = 100;
+    const bound = options.all ? null : this.clock();
     let burnedCount = 0;
     for (;;) {
-      const n = await this.store.transaction(async (tx) => {
-        const stale = await tx.listUnusedPresignatures(options.all ? null : this.clock(), batch);
-        for (const r of stale) await tx.putPresignature(burned(r));
-        return stale.length;
-      });
-      burnedCount += n;
-      if (n < batch) return burnedCount;
+      const stale = await this.store.transaction((tx) => tx.listUnusedPresignatures(bound, batch));
+      for (const { sid } of stale) {
+        const done = await this.store.transaction(async (tx) => {
+          const r = await tx.getPresignature(sid);
+          if (!r || r.used || (bound !== null && r.expiresAt > bound)) return false; // used or changed meanwhile
+          await tx.putPresignature(burned(r));
+          return true;
+        });
+        if (done) burnedCount++;
+      }
+      if (stale.length < batch) return burnedCount;
     }
   }
 

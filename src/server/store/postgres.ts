@@ -64,6 +64,7 @@ export class PostgresStore implements Store {
     await this.ready;
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
+      let conflict: unknown;
       try {
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
         const result = await fn(txOn(client));
@@ -72,15 +73,15 @@ export class PostgresStore implements Store {
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         const code = (err as { code?: unknown }).code;
-        if (typeof code === 'string' && RETRYABLE.has(code)) {
-          if (attempt < 8) continue;
-          // Still conflicting after eight tries: the database is too busy for this now; the app may retry.
-          throw new TandemError('STORE_BUSY', { details: { reason: 'contention' }, cause: err });
-        }
-        throw err;
+        if (!(typeof code === 'string' && RETRYABLE.has(code))) throw err;
+        conflict = err;
       } finally {
         client.release();
       }
+      // Still conflicting after eight tries: the database is too busy for this now; the app may retry.
+      if (attempt >= 8) throw new TandemError('STORE_BUSY', { details: { reason: 'contention' }, cause: conflict });
+      // Back off a random, growing while (connection released), so the same transactions do not meet again at once.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(250, 5 * 2 ** attempt)));
     }
   }
 }
