@@ -98,11 +98,12 @@ function txOver(t: Tables): StoreTx {
     getPresignature: async (sid) => t.presignatures.get(sid),
     listPresignatures: async (walletId, pairId) => byWallet(t.presignatures, walletId).filter((r) => r.pairId === pairId),
     putPresignature: async (r) => void t.presignatures.set(r.sid, r),
-    listUnusedPresignatures: async (expiresBy, limit) =>
+    listUnusedPresignatureSids: async (expiresBy, limit) =>
       [...t.presignatures.values()]
         .filter((r) => !r.used && (expiresBy === null || r.expiresAt <= expiresBy))
         .sort((a, b) => a.expiresAt - b.expiresAt)
-        .slice(0, limit),
+        .slice(0, limit)
+        .map((r) => r.sid),
     getStepUp: async (walletId, method: BackupMethodName) => t.stepUps.get(`${walletId}\u0000${method}`),
     putStepUp: async (r) => void t.stepUps.set(`${r.walletId}\u0000${r.method}`, r),
     deleteStepUp: async (walletId, method) => void t.stepUps.delete(`${walletId}\u0000${method}`),

@@ -755,8 +755,8 @@ export class CustodianRules {
     const bound = options.all ? null : this.clock();
     let burnedCount = 0;
     for (;;) {
-      const stale = await this.store.transaction((tx) => tx.listUnusedPresignatures(bound, batch));
-      for (const { sid } of stale) {
+      const stale = await this.store.transaction((tx) => tx.listUnusedPresignatureSids(bound, batch));
+      for (const sid of stale) {
         const done = await this.store.transaction(async (tx) => {
           const r = await tx.getPresignature(sid);
           if (!r || r.used || (bound !== null && r.expiresAt > bound)) return false; // used or changed meanwhile

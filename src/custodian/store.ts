@@ -157,10 +157,11 @@ export interface StoreTx {
   listPresignatures(walletId: string, pairId: string): Promise<PresignatureRecord[]>;
   putPresignature(record: PresignatureRecord): Promise<void>;
   /**
-   * Unused presignatures of every wallet, soonest to expire first, at most `limit`: those expiring at or
-   * before `expiresBy`, or all of them when it is null (the sweep that burns what no session can use).
+   * The sids of unused presignatures of every wallet, soonest to expire first, at most `limit`: those
+   * expiring at or before `expiresBy`, or all of them when it is null (the sweep that burns what no session
+   * can use). Sids only: the sweep has no business reading the secrets.
    */
-  listUnusedPresignatures(expiresBy: number | null, limit: number): Promise<PresignatureRecord[]>;
+  listUnusedPresignatureSids(expiresBy: number | null, limit: number): Promise<string[]>;
   getStepUp(walletId: string, method: BackupMethodName): Promise<StepUpRecord | undefined>;
   putStepUp(record: StepUpRecord): Promise<void>;
   deleteStepUp(walletId: string, method: BackupMethodName): Promise<void>;

@@ -68,7 +68,6 @@ export function encryptedStore(inner: Store, keys: MasterKeys): Store {
     getPresignature: async (sid) => maybe(await tx.getPresignature(sid), (r) => ps(r, open)),
     listPresignatures: async (w, p) => (await tx.listPresignatures(w, p)).map((r) => ps(r, open)),
     putPresignature: (r) => tx.putPresignature(ps(r, seal)),
-    listUnusedPresignatures: async (expiresBy, limit) => (await tx.listUnusedPresignatures(expiresBy, limit)).map((r) => ps(r, open)),
   });
   return { transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))) };
 }

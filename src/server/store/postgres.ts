@@ -181,8 +181,8 @@ function txOn(c: pg.PoolClient): StoreTx {
     getPresignature: async (sid) => mapOpt(await one('SELECT * FROM presignatures WHERE sid = $1', [sid]), toPresignature),
     listPresignatures: async (walletId, pairId) =>
       (await all('SELECT * FROM presignatures WHERE wallet_id = $1 AND pair_id = $2 ORDER BY seq', [walletId, pairId])).map(toPresignature),
-    listUnusedPresignatures: async (expiresBy, limit) =>
-      (await all('SELECT * FROM presignatures WHERE NOT used AND expires_at <= $1 ORDER BY expires_at LIMIT $2', [expiresBy ?? Number.MAX_SAFE_INTEGER, limit])).map(toPresignature),
+    listUnusedPresignatureSids: async (expiresBy, limit) =>
+      (await all('SELECT sid FROM presignatures WHERE NOT used AND expires_at <= $1 ORDER BY expires_at LIMIT $2', [expiresBy ?? Number.MAX_SAFE_INTEGER, limit])).map((r) => String(r['sid'])),
     putPresignature: (r) =>
       run(
         `INSERT INTO presignatures (sid, wallet_id, pair_id, used, secret, s4_hash, answer, created_at, expires_at)

@@ -155,8 +155,8 @@ export class SqliteStore implements Store {
       getPresignature: async (sid) => mapOpt(one('SELECT * FROM presignatures WHERE sid = ?', sid), toPresignature),
       listPresignatures: async (walletId, pairId) =>
         all('SELECT * FROM presignatures WHERE wallet_id = ? AND pair_id = ? ORDER BY rowid', walletId, pairId).map(toPresignature),
-      listUnusedPresignatures: async (expiresBy, limit) =>
-        all('SELECT * FROM presignatures WHERE used = 0 AND expires_at <= ? ORDER BY expires_at LIMIT ?', expiresBy ?? Number.MAX_SAFE_INTEGER, limit).map(toPresignature),
+      listUnusedPresignatureSids: async (expiresBy, limit) =>
+        all('SELECT sid FROM presignatures WHERE used = 0 AND expires_at <= ? ORDER BY expires_at LIMIT ?', expiresBy ?? Number.MAX_SAFE_INTEGER, limit).map((r) => String(r['sid'])),
       putPresignature: async (r) =>
         run(
           `INSERT INTO presignatures (sid, wallet_id, pair_id, used, secret, s4_hash, answer, created_at, expires_at)
