@@ -3,6 +3,7 @@
  * TANDEM_TEST_STORE=sqlite (the `custodian-sqlite` vitest project) the same tests run on SQLite, so both
  * stores are held to one behaviour. Both can fail their next commit on demand, as a database would.
  */
+import pg from 'pg';
 import { MemoryStore } from '../../src/custodian/memory-store.js';
 import type { Store, StoreTx } from '../../src/custodian/store.js';
 import { TandemError } from '../../src/errors.js';
@@ -51,6 +52,27 @@ export class FaultyPostgresStore extends PostgresStore {
 
 export const TEST_SCHEMA_PREFIX = 'tandem_test_';
 export const testPostgresUrl = () => process.env['TANDEM_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * A test's own PostgreSQL schema, dropped (and so empty) when `clean()` is called: true when PostgreSQL
+ * answered. Unreachable, it fails the run under TANDEM_TEST_POSTGRES=required (CI) and otherwise warns that
+ * `what` is skipped and answers false.
+ */
+export async function cleanTestSchema(schema: string, what: string): Promise<boolean> {
+  const url = testPostgresUrl();
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    return true;
+  } catch (err) {
+    if (process.env['TANDEM_TEST_POSTGRES'] === 'required') throw err;
+    console.warn(`PostgreSQL at ${url} is unreachable: ${what} is SKIPPED.`);
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
 
 export type TestStoreKind = 'memory' | 'sqlite' | 'postgres';
 export const testStoreKind = (): TestStoreKind => {

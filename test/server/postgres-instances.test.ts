@@ -4,7 +4,6 @@
  * wallet only until its lease expires. Runs when PostgreSQL answers; with TANDEM_TEST_POSTGRES=required
  * (CI) an unreachable server fails the run.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -14,31 +13,18 @@ import { createFrostBackupP2 } from '../../src/mpc/frost-reshare.js';
 import { createFrostSignP2 } from '../../src/mpc/frost-sign.js';
 import { session } from '../helpers/ws-session.js';
 import { call, OPERATOR_KEY, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { TEST_SCHEMA_PREFIX, testPostgresUrl } from '../helpers/stores.js';
+import { cleanTestSchema, TEST_SCHEMA_PREFIX, testPostgresUrl } from '../helpers/stores.js';
 
 const url = testPostgresUrl();
 const schema = `${TEST_SCHEMA_PREFIX}instances_${process.pid}`;
 let available = false;
 
 beforeAll(async () => {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-    available = true;
-  } catch (err) {
-    if (process.env['TANDEM_TEST_POSTGRES'] === 'required') throw err;
-    console.warn(`PostgreSQL at ${url} is unreachable: the several-instances test is SKIPPED.`);
-  }
+  available = await cleanTestSchema(schema, 'the several-instances test');
 });
 
 afterAll(async () => {
-  if (!available) return;
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await c.end();
+  if (available) await cleanTestSchema(schema, 'dropping its schema');
 });
 
 interface Opened {

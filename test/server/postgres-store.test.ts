@@ -3,27 +3,17 @@
  * retries is a retryable STORE_BUSY with nothing changed, not an INTERNAL. Runs when PostgreSQL answers;
  * with TANDEM_TEST_POSTGRES=required (CI) an unreachable server fails the run.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustodianRules } from '../../src/custodian/rules.js';
 import { PostgresStore } from '../../src/server/store/postgres.js';
-import { TEST_SCHEMA_PREFIX, testPostgresUrl } from '../helpers/stores.js';
+import { cleanTestSchema, TEST_SCHEMA_PREFIX, testPostgresUrl } from '../helpers/stores.js';
 
 const url = testPostgresUrl();
 const schema = `${TEST_SCHEMA_PREFIX}pgstore_${process.pid}`;
 let store: PostgresStore | null = null;
 
 beforeAll(async () => {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-  } catch (err) {
-    if (process.env['TANDEM_TEST_POSTGRES'] === 'required') throw err;
-    console.warn(`PostgreSQL at ${url} is unreachable: the PostgresStore test is SKIPPED.`);
-    return;
-  }
+  if (!(await cleanTestSchema(schema, 'the PostgresStore test'))) return;
   store = new PostgresStore({ connectionString: url, schema });
   await store.whenReady();
 });
@@ -31,10 +21,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!store) return;
   await store.close();
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await c.end();
+  await cleanTestSchema(schema, 'dropping its schema');
 });
 
 /** What PostgreSQL reports for a SERIALIZABLE transaction that lost a conflict. */
