@@ -132,29 +132,23 @@ function frostTemplates(): Map<string, Field[]> {
   const run = (p1: P, p2: P): { r1: unknown; r2: unknown } => {
     let toP2 = p1.start();
     let toP1 = p2.start();
-    let r1: unknown;
-    let r2: unknown;
+    const results: { r1?: unknown; r2?: unknown } = {};
+    /** Hands `inbox` to `party`, recording each message's layout as it reads it; returns its replies. */
+    const deliver = (party: P, inbox: Uint8Array[], result: 'r1' | 'r2'): Uint8Array[] =>
+      inbox.flatMap((m) => {
+        const t = traceRead(() => party.receive(m), m.length);
+        if (t.error) throw t.error;
+        out.set(messageName(m), t.fields);
+        if (t.value!.result !== undefined) results[result] = t.value!.result;
+        return t.value!.messages;
+      });
     for (let i = 0; i < 10 && (toP1.length > 0 || toP2.length > 0); i++) {
-      const next1: Uint8Array[] = [];
-      const next2: Uint8Array[] = [];
-      for (const m of toP2) {
-        const t = traceRead(() => p2.receive(m), m.length);
-        if (t.error) throw t.error;
-        out.set(messageName(m), t.fields);
-        if (t.value!.result !== undefined) r2 = t.value!.result;
-        next1.push(...t.value!.messages);
-      }
-      for (const m of toP1) {
-        const t = traceRead(() => p1.receive(m), m.length);
-        if (t.error) throw t.error;
-        out.set(messageName(m), t.fields);
-        if (t.value!.result !== undefined) r1 = t.value!.result;
-        next2.push(...t.value!.messages);
-      }
+      const next1 = deliver(p2, toP2, 'r2');
+      const next2 = deliver(p1, toP1, 'r1');
       toP1 = next1;
       toP2 = next2;
     }
-    return { r1, r2 };
+    return { r1: results.r1, r2: results.r2 };
   };
   const share = (r: unknown) => (r as { share: Uint8Array }).share;
   const gen = run(createFrostKeygenP1({ pid1, pid2, epoch: 0 }), mpc.generate('ED25519')({ pid1, pid2 }));

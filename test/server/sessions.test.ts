@@ -281,21 +281,31 @@ describe('MPC sessions over WebSocket', () => {
     expect((await call(server, 'GET', '/health')).status).toBe(200);
   });
 
-  it('a shutdown in the middle of a session aborts it cleanly: nothing half-recorded, the lease free after restart', async () => {
+  /**
+   * A new client's SECP256K1 keygen with the custodian interrupted by `interrupt` once the client is
+   * mid-run (after K1, before K2 arrives); resolves with the client and what the session and the
+   * interruption ended with.
+   */
+  async function interruptedKeygen(idempotencyKey: string, interrupt: () => Promise<number | null>) {
     const fresh = (await call(server, 'POST', '/v1/operator/clients', { key: OPERATOR_KEY, body: {} })).body as { walletId: string; apiKey: string };
-    let stopped: Promise<number | null> | null = null;
-    const end = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'SECP256K1', idempotencyKey: 'gen-stop-0001' }, ({ pid1, pid2 }) => {
+    let interrupted: Promise<number | null> | null = null;
+    const end = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'SECP256K1', idempotencyKey }, ({ pid1, pid2 }) => {
       const party = createKeygenP2({ pid1, pid2 });
       return {
         start: () => party.start(),
         receive: (m: Uint8Array) => {
-          // The operator stops the custodian while the client is mid-run (after K1, before K2 arrives).
-          stopped ??= server.stop();
+          interrupted ??= interrupt();
           return party.receive(m);
         },
       };
     });
-    expect(await stopped).toBe(0);
+    return { fresh, end, exit: await interrupted };
+  }
+
+  it('a shutdown in the middle of a session aborts it cleanly: nothing half-recorded, the lease free after restart', async () => {
+    // The operator stops the custodian while the client is mid-run.
+    const { fresh, end, exit } = await interruptedKeygen('gen-stop-0001', () => server.stop());
+    expect(exit).toBe(0);
     expect(end.outcome).toBeUndefined();
     server = await startServerProcess(`${dir.path}/custodian.db`);
     expect((await call(server, 'GET', '/v1/wallet', { key: fresh.apiKey })).body.signingPairs).toEqual([]);
@@ -304,24 +314,13 @@ describe('MPC sessions over WebSocket', () => {
   });
 
   it('a custodian killed in the middle of a session holds no lease after its restart (SQLite: the only instance)', async () => {
-    const fresh = (await call(server, 'POST', '/v1/operator/clients', { key: OPERATOR_KEY, body: {} })).body as { walletId: string; apiKey: string };
-    let killed: Promise<number | null> | null = null;
-    const end = await session(server, fresh.apiKey, { type: 'start', op: 'generate', curve: 'SECP256K1', idempotencyKey: 'gen-kill-0001' }, ({ pid1, pid2 }) => {
-      const party = createKeygenP2({ pid1, pid2 });
-      return {
-        start: () => party.start(),
-        receive: (m: Uint8Array) => {
-          // SIGKILL mid-run: no shutdown, so the lease (TTL 60 s) stays in the database.
-          if (killed === null) {
-            const dying = server.child;
-            killed = new Promise((resolve) => dying.once('close', resolve));
-            dying.kill('SIGKILL');
-          }
-          return party.receive(m);
-        },
-      };
+    // SIGKILL mid-run: no shutdown, so the lease (TTL 60 s) stays in the database.
+    const { fresh, end } = await interruptedKeygen('gen-kill-0001', () => {
+      const dying = server.child;
+      const closed = new Promise<number | null>((resolve) => dying.once('close', resolve));
+      dying.kill('SIGKILL');
+      return closed;
     });
-    await killed;
     expect(end.outcome).toBeUndefined();
     server = await startServerProcess(`${dir.path}/custodian.db`);
     // The restarted process knows no session of the dead one can come back: the wallet is free at once.
