@@ -118,8 +118,10 @@ const mb = (bytes: number) => bytes / (1024 * 1024);
 
 async function runStore(store: StoreName, options: Options): Promise<StoreResult> {
   const t0 = performance.now();
-  const custodian = await startStoreCustodian(store, options.pgUrl);
-  console.log(`\n${store}: custodian pid ${custodian.pid} at ${custodian.url}`);
+  // The pid is printed as soon as the process exists, so a deadline that passes during its start-up still
+  // leaves a trace of what was started (and then SIGKILLed).
+  const custodian = await startStoreCustodian(store, options.pgUrl, (pid) => console.log(`\n${store}: custodian pid ${pid} starting`));
+  console.log(`${store}: custodian listening at ${custodian.url}`);
   try {
     const startup = (performance.now() - t0) / 1000;
     const errors = new ErrorTally();

@@ -87,7 +87,7 @@ async function dropSchema(url: string, schema: string): Promise<void> {
 /** Every custodian started and not yet closed, for `abandonAll` when the deadline passes. */
 const live = new Set<{ stop: (() => Promise<void>) | null; removeDatabase: () => Promise<void> }>();
 
-export async function startStoreCustodian(store: StoreName, pgUrl: string): Promise<StoreCustodian> {
+export async function startStoreCustodian(store: StoreName, pgUrl: string, onSpawn?: (pid: number) => void): Promise<StoreCustodian> {
   const dir = mkdtempSync(join(tmpdir(), `tandem-load-${store}-`));
   const operatorKey = `op_${bytesToHex(randomBytes(24))}`;
   const schema = `tandem_load_${process.pid}_${bytesToHex(randomBytes(4))}`;
@@ -110,7 +110,7 @@ export async function startStoreCustodian(store: StoreName, pgUrl: string): Prom
   let child: ChildProcess;
   let url: string;
   try {
-    ({ url, child } = await startCustodian(dir, operatorKey, env));
+    ({ url, child } = await startCustodian(dir, operatorKey, env, onSpawn));
   } catch (err) {
     await close().catch(() => undefined);
     throw err;

@@ -9,7 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 
 /** Runs `tandem serve` from this same build (tsx source or dist) and resolves once it listens. */
-export async function startCustodian(dir: string, operatorKey: string, env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
+export async function startCustodian(
+  dir: string,
+  operatorKey: string,
+  env: Record<string, string> = {},
+  /** Told the process id as soon as the process exists, before it listens (start-up can take seconds). */
+  onSpawn?: (pid: number) => void,
+): Promise<{ url: string; child: ChildProcess }> {
   const here = fileURLToPath(import.meta.url);
   const cli = join(here, '..', `tandem${here.endsWith('.ts') ? '.ts' : '.js'}`);
   const child = spawn(process.execPath, [...process.execArgv, cli, 'serve'], {
@@ -24,6 +30,7 @@ export async function startCustodian(dir: string, operatorKey: string, env: Reco
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid !== undefined) onSpawn?.(child.pid);
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
